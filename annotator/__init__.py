@@ -1,0 +1,8 @@
+"""annotator: grounded, typed attributed claims from news articles."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("annotator")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"

@@ -1,0 +1,22 @@
+"""The ``annotator`` command line: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from annotator.models import ArticleResult
+
+app = typer.Typer(
+    name="annotator",
+    help="Attributed claims in news articles: who said what, how hedged, how framed.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of one article's output file."""
+    typer.echo(json.dumps(ArticleResult.model_json_schema(), indent=2))

@@ -1,0 +1,177 @@
+"""Typed records that cross module boundaries: articles in, claims out.
+
+The gold file format of ``shared/annotation-scheme.md`` is the spine: a prediction is a
+gold-shaped :class:`AnnotatedArticle` plus provenance, so the eval harness compares
+gold to gold and prediction to gold with one code path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class QuoteType(str, Enum):
+    """How much of the content stands inside quotation marks."""
+
+    direct = "direct"
+    mixed = "mixed"
+    indirect = "indirect"
+
+
+class Hedging(str, Enum):
+    """The speaker's commitment to the content (ordinal: none < low < high)."""
+
+    none = "none"
+    low = "low"
+    high = "high"
+
+
+HEDGING_ORDER: tuple[Hedging, ...] = (Hedging.none, Hedging.low, Hedging.high)
+
+
+class Stance(str, Enum):
+    """The author's attitude to the attributed content."""
+
+    endorse = "endorse"
+    neutral = "neutral"
+    distance = "distance"
+    dispute = "dispute"
+
+
+class SpeakerType(str, Enum):
+    """What kind of source a speaker is; ``author`` only for unattributed assertions."""
+
+    person = "person"
+    organization = "organization"
+    anonymous = "anonymous"
+    author = "author"
+
+
+class Alignment(str, Enum):
+    """How a verbatim field was found in the article, from most to least trustworthy."""
+
+    exact = "exact"
+    normalised = "normalised"
+    fuzzy = "fuzzy"
+
+
+class Article(BaseModel):
+    """One input document, already reduced to plain text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+    path: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        """Content hash used to decide whether stored output is still valid."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+class CharSpan(BaseModel):
+    """Half-open character offsets ``[start, end)`` into the article text."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    alignment: Alignment = Alignment.exact
+
+
+class ClaimSpans(BaseModel):
+    """Where each verbatim field of a claim sits; several spans for discontinuous text."""
+
+    content: list[CharSpan]
+    mention: list[CharSpan] = Field(default_factory=list)
+    cue: list[CharSpan] = Field(default_factory=list)
+
+
+class Speaker(BaseModel):
+    """A source entity: every way the article names it is an alias of one id."""
+
+    id: str
+    name: str
+    type: SpeakerType
+    role: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Claim(BaseModel):
+    """One attributed proposition, in the gold file format.
+
+    ``None`` in a labelled field means "not labelled" (imported corpora carry no hedging
+    or stance); the harness leaves such fields unscored instead of counting them wrong.
+    """
+
+    speaker: str = Field(description="id of an entry in the article's speakers list")
+    mention: str | None = None
+    cue: str | None = None
+    content: str
+    quote_type: QuoteType | None = None
+    via: list[str] | None = Field(default_factory=list)
+    hedging: Hedging | None = None
+    hedge_cues: list[str] = Field(default_factory=list)
+    stance: Stance | None = None
+    claim: str | None = None
+    occurrence: int | None = Field(default=None, ge=1)
+    spans: ClaimSpans | None = None
+
+
+class AnnotatedArticle(BaseModel):
+    """Speakers and claims of one article: exactly the gold file format."""
+
+    article: str
+    speakers: list[Speaker] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+
+
+class Usage(BaseModel):
+    """Tokens and requests spent, summed over every attempt including failed ones."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            requests=self.requests + other.requests,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class DroppedClaim(BaseModel):
+    """A claim the model returned that could not be grounded, kept for drill-down."""
+
+    content: str
+    reason: str
+
+
+class ArticleResult(AnnotatedArticle):
+    """A prediction: the gold-shaped annotation plus what produced it and at what cost."""
+
+    source: str = Field(description="path of the input file")
+    text_sha256: str
+    backend: str
+    model: str
+    prompt_version: str
+    annotator_version: str
+    chunks: int = 1
+    dropped_claims: int = 0
+    dropped: list[DroppedClaim] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    errors: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """An article with errors is redone on the next run; a clean one is kept."""
+        return not self.errors
