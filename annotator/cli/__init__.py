@@ -16,6 +16,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def main() -> None:
+    """Attributed claims in news articles: who said what, how hedged, how framed."""
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of one article's output file."""
