@@ -106,8 +106,19 @@ def _relation(doc: BratDocument, path: Path, number: int, eid: str, args: list[s
             raise BratError(f"{path}:{number}: {eid} refers to undefined span {ref!r}")
         if index == 0:
             anchor_type = role
-        roles.setdefault(role.rstrip("0123456789"), doc.spans[ref])
+        base = role.rstrip("0123456789")
+        roles[base] = _merge(roles[base], doc.spans[ref]) if base in roles else doc.spans[ref]
     return BratRelation(eid, anchor_type, roles.get("Source"), roles.get("Cue"), roles.get("Content"))
+
+
+def _merge(first: BratSpan, second: BratSpan) -> BratSpan:
+    """Join repeated role arguments (``Content`` and ``Content2``) into one field.
+
+    PolNeAR writes a quote interrupted by its attribution as two ``Content`` arguments
+    of one relation; keeping only the first would silently truncate the claim.
+    """
+    ranges = tuple(sorted(set(first.ranges) | set(second.ranges)))
+    return BratSpan(f"{first.id}+{second.id}", first.type, ranges)
 
 
 def guess_speaker_type(mention: str) -> SpeakerType:

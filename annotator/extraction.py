@@ -18,7 +18,7 @@ from annotator.grounding import (
     locate_fragments,
     normalise,
 )
-from annotator.models import ClaimSpans, Hedging, QuoteType, SpeakerType, Stance
+from annotator.models import CharSpan, ClaimSpans, Hedging, QuoteType, SpeakerType, Stance
 
 ARTICLE_CONTEXT_KEY = "article_text"
 
@@ -63,6 +63,20 @@ class ExtractedClaim(BaseModel):
     def spans(self) -> ClaimSpans | None:
         """Offsets set by grounding; ``None`` until grounded."""
         return self._spans
+
+    def shift(self, offset: int) -> None:
+        """Move grounded offsets from a piece of the article to the whole article."""
+        if self._spans is None or offset == 0:
+            return
+        self._spans = ClaimSpans(
+            **{
+                name: [
+                    CharSpan(start=s.start + offset, end=s.end + offset, alignment=s.alignment)
+                    for s in getattr(self._spans, name)
+                ]
+                for name in ("content", "mention", "cue")
+            }
+        )
 
     def ground(self, text: str, folded: NormalisedText, occurrence: int | None = None) -> None:
         """Attach offsets, raising :class:`GroundingError` naming the field that failed."""

@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from annotator.cli.annotate import annotate
 from annotator.models import ArticleResult
 
 app = typer.Typer(
@@ -19,6 +20,9 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """Attributed claims in news articles: who said what, how hedged, how framed."""
+
+
+app.command()(annotate)
 
 
 @app.command()

@@ -1,0 +1,96 @@
+"""Pair quotation marks into quotations, including quotes that run over paragraphs.
+
+News style opens every paragraph of a multi-paragraph quotation with a mark and closes
+only the last one; a straight ``"`` is an opener or a closer depending on parity. Single
+marks are paired separately: they are scare quotes or quotes inside quotes, and a
+curly apostrophe looks exactly like a closing single mark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from annotator.offline.sentences import Token
+
+_OPEN = frozenset("\u201c\u00ab\u201e")
+_CLOSE = frozenset("\u201d\u00bb")
+_STRAIGHT = '"'
+_SINGLE_OPEN = "\u2018"
+_SINGLE_CLOSE = "\u2019"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Token indices of the opening and closing marks (inclusive) of one quotation."""
+
+    open: int
+    close: int
+
+    @property
+    def inner(self) -> range:
+        return range(self.open + 1, self.close)
+
+
+@dataclass
+class QuoteMap:
+    """Double-quoted and single-quoted spans of an article, by token index."""
+
+    quotes: list[Quote] = field(default_factory=list)
+    singles: list[Quote] = field(default_factory=list)
+    _inside: set[int] = field(default_factory=set)
+
+    def inside(self, index: int) -> bool:
+        """Whether token ``index`` stands between a pair of double marks."""
+        return index in self._inside
+
+    def enclosing(self, index: int) -> Quote | None:
+        """The double quotation containing token ``index``, if any."""
+        for quote in self.quotes:
+            if quote.open < index < quote.close:
+                return quote
+        return None
+
+
+def find_quotes(tokens: list[Token], paragraph_of: list[int]) -> QuoteMap:
+    """Pair double and single quotation marks; ``paragraph_of`` gives each token's paragraph."""
+    doubles = _pair_doubles(tokens, paragraph_of)
+    singles = _pair_singles(tokens, paragraph_of)
+    inside = {i for quote in doubles for i in quote.inner}
+    return QuoteMap(doubles, singles, inside)
+
+
+def _pair_doubles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:
+    quotes: list[Quote] = []
+    opened: int | None = None
+    for i, token in enumerate(tokens):
+        mark = token.text
+        if opened is not None and i > 0 and paragraph_of[i] != paragraph_of[i - 1]:
+            if _opens(mark):
+                continue  # the mark continues a multi-paragraph quotation
+            quotes.append(Quote(opened, i))  # unterminated: it ends with its paragraph
+            opened = None
+        if mark in _OPEN or (mark == _STRAIGHT and opened is None):
+            opened = i
+        elif opened is not None and (mark in _CLOSE or mark == _STRAIGHT):
+            quotes.append(Quote(opened, i))
+            opened = None
+    if opened is not None:
+        quotes.append(Quote(opened, len(tokens)))
+    return quotes
+
+
+def _opens(mark: str) -> bool:
+    return mark in _OPEN or mark == _STRAIGHT
+
+
+def _pair_singles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:
+    quotes: list[Quote] = []
+    opened: int | None = None
+    for i, token in enumerate(tokens):
+        if token.text == _SINGLE_OPEN:
+            opened = i
+        elif token.text == _SINGLE_CLOSE and opened is not None:
+            if paragraph_of[i] == paragraph_of[opened]:
+                quotes.append(Quote(opened, i))
+            opened = None
+    return quotes

@@ -1,0 +1,108 @@
+"""Tokens and sentences with character offsets, without a model.
+
+Everything downstream works on token indices, so the tokenizer keeps each token's
+offsets into the article; grounding later needs verbatim substrings. Quotation marks
+are separate tokens because both the CRF features and the quote rules key on them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(
+    r"(?:[A-Za-z]\.){2,}"  # U.S., D.C.
+    r"|\d+(?:[.,:]\d+)*%?"  # 1,200  3.5  10:30
+    r"|\w+(?:['\u2019\u2010-]\w+)*"  # don't, Obama's, well-known
+    r"|\.{3}|\u2026|--|[^\w\s]",
+    re.UNICODE,
+)
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof gen col lt maj capt sgt cmdr adm sen rep gov rev st jr sr
+    inc corp co ltd vs mt ft no jan feb mar apr aug sep sept oct nov dec ave""".split()
+)
+_OPENING = frozenset("\"'\u201c\u2018(\u00ab[")
+_CLOSING = frozenset("\"'\u201d\u2019)\u00bb]")
+_TERMINAL = frozenset({".", "!", "?", "\u2026", "..."})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token: its text and half-open character offsets into the article."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence as a token range ``[first, last)`` into the article's token list."""
+
+    first: int
+    last: int
+    paragraph: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into word, number and punctuation tokens with offsets."""
+    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def split_sentences(text: str, tokens: list[Token]) -> list[Sentence]:
+    """Group tokens into sentences: paragraph breaks, then terminal punctuation.
+
+    A full stop after a known abbreviation or a single capital (an initial) does not end
+    a sentence; closing quotation marks and brackets stay with the sentence they close.
+    """
+    sentences: list[Sentence] = []
+    paragraph, first = 0, 0
+    for i, token in enumerate(tokens):
+        if i > 0 and "\n" in text[tokens[i - 1].end : token.start]:
+            if i > first:
+                sentences.append(Sentence(first, i, paragraph))
+                first = i
+            paragraph += 1
+        if i + 1 < len(tokens) and _ends_sentence(tokens, i, text):
+            end = i + 1
+            while end < len(tokens) and tokens[end].text in _CLOSING and _glued(tokens, end):
+                end += 1
+            if end < len(tokens) and end > i + 1 and "\n" in text[tokens[end - 1].end : tokens[end].start]:
+                continue  # the paragraph break splits here anyway
+            if end < len(tokens) and _starts_sentence(tokens[end]):
+                sentences.append(Sentence(first, end, paragraph))
+                first = end
+    if first < len(tokens):
+        sentences.append(Sentence(first, len(tokens), paragraph))
+    return _merge_overlaps(sentences)
+
+
+def _merge_overlaps(sentences: list[Sentence]) -> list[Sentence]:
+    """Closing marks consumed after a split can make a later split start early; drop empties."""
+    out: list[Sentence] = []
+    for sentence in sentences:
+        if out and sentence.first < out[-1].last:
+            sentence = Sentence(out[-1].last, sentence.last, sentence.paragraph)
+        if sentence.last > sentence.first:
+            out.append(sentence)
+    return out
+
+
+def _glued(tokens: list[Token], i: int) -> bool:
+    return tokens[i].start == tokens[i - 1].end
+
+
+def _ends_sentence(tokens: list[Token], i: int, text: str) -> bool:
+    word = tokens[i].text
+    if word not in _TERMINAL:
+        return False
+    if word == "." and i > 0 and _glued(tokens, i):
+        prev = tokens[i - 1].text
+        if prev.lower() in ABBREVIATIONS or (len(prev) == 1 and prev.isupper()):
+            return False
+    return True
+
+
+def _starts_sentence(token: Token) -> bool:
+    first = token.text[0]
+    return first.isupper() or first.isdigit() or token.text in _OPENING or first in "-\u2014"

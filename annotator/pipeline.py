@@ -1,0 +1,164 @@
+"""Articles in, grounded claims out: concurrency, grounding, entities, caching.
+
+The pipeline owns everything both backends share. It asks a backend for claims,
+grounds any the backend did not ground itself, drops and counts what cannot be found,
+merges speaker names into entities, and stores the result atomically. A failing article
+becomes a result with ``errors`` (redone on the next run); it never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from annotator import __version__
+from annotator.backends import Backend, Exchange, Extraction
+from annotator.extraction import ExtractedClaim, ground_all
+from annotator.llm import redact
+from annotator.models import AnnotatedArticle, Article, ArticleResult, Claim, DroppedClaim, Usage
+from annotator.speakers import SpeakerRegistry
+from annotator.store import Store
+
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass
+class RunTotals:
+    """Counters the progress bar and the summary table read."""
+
+    articles: int = 0
+    annotated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    claims: int = 0
+    dropped_claims: int = 0
+    usage: Usage = field(default_factory=Usage)
+    results: list[ArticleResult] = field(default_factory=list)
+
+    def add(self, result: ArticleResult, cached: bool) -> None:
+        self.results.append(result)
+        self.claims += len(result.claims)
+        self.dropped_claims += result.dropped_claims
+        if cached:
+            self.skipped += 1
+            return
+        self.usage = self.usage + result.usage
+        if result.ok:
+            self.annotated += 1
+        else:
+            self.failed += 1
+
+
+Progress = Callable[[ArticleResult, bool, RunTotals], None]
+
+
+def build_result(article: Article, backend: Backend, extraction: Extraction, seconds: float) -> ArticleResult:
+    """Ground leftovers, drop what fails, and give every source one speaker id."""
+    ungrounded = [c for c in extraction.claims if c.spans is None]
+    failures = ground_all(article.text, ungrounded)
+    failed_ids = {id(f.claim) for f in failures}
+    kept = [c for c in extraction.claims if id(c) not in failed_ids]
+    dropped = extraction.dropped + [DroppedClaim(content=f.claim.content, reason=f.reason) for f in failures]
+    annotated = to_annotated(article.id, sorted(kept, key=_position))
+    return ArticleResult(
+        **annotated.model_dump(),
+        source=article.path,
+        text_sha256=article.sha256,
+        backend=backend.name,
+        model=backend.model,
+        prompt_version=backend.prompt_version,
+        annotator_version=__version__,
+        chunks=extraction.chunks,
+        dropped_claims=len(dropped),
+        dropped=dropped,
+        usage=extraction.usage,
+        seconds=round(seconds, 3),
+    )
+
+
+def _position(claim: ExtractedClaim) -> int:
+    return claim.spans.content[0].start if claim.spans else 0
+
+
+def to_annotated(article_id: str, claims: list[ExtractedClaim]) -> AnnotatedArticle:
+    """Gold-shaped record: speaker entities plus claims that reference them by id."""
+    registry = SpeakerRegistry()
+    out: list[Claim] = []
+    for claim in claims:
+        speaker_id = registry.resolve(claim.speaker, claim.speaker_type, claim.mention, claim.speaker_role)
+        out.append(
+            Claim(
+                speaker=speaker_id,
+                mention=claim.mention,
+                cue=claim.cue,
+                content=claim.content,
+                quote_type=claim.quote_type,
+                via=claim.via,
+                hedging=claim.hedging,
+                hedge_cues=claim.hedge_cues,
+                stance=claim.stance,
+                claim=claim.claim,
+                spans=claim.spans,
+            )
+        )
+    return AnnotatedArticle(article=article_id, speakers=registry.speakers, claims=out)
+
+
+def failed_result(article: Article, backend: Backend, error: BaseException, seconds: float) -> ArticleResult:
+    """A result that records why the article failed; the next run retries it."""
+    message = redact(f"{type(error).__name__}: {error}")
+    return ArticleResult(
+        article=article.id,
+        source=article.path,
+        text_sha256=article.sha256,
+        backend=backend.name,
+        model=backend.model,
+        prompt_version=backend.prompt_version,
+        annotator_version=__version__,
+        errors=[message],
+        seconds=round(seconds, 3),
+    )
+
+
+async def annotate_one(article: Article, backend: Backend) -> tuple[ArticleResult, list[Exchange]]:
+    """Annotate one article; any exception becomes an error result, never a crash."""
+    started = time.perf_counter()
+    try:
+        extraction = await backend.extract(article)
+    except Exception as error:  # noqa: BLE001 - one article must not stop the folder
+        return failed_result(article, backend, error, time.perf_counter() - started), []
+    result = build_result(article, backend, extraction, time.perf_counter() - started)
+    return result, extraction.exchanges
+
+
+async def run(
+    articles: list[Article],
+    backend: Backend,
+    store: Store,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> RunTotals:
+    """Annotate ``articles`` concurrently, skipping those whose stored output is fresh."""
+    totals = RunTotals(articles=len(articles))
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(article: Article) -> None:
+        cached = None if force else store.fresh(article, backend.name, backend.model, backend.prompt_version)
+        if cached is not None:
+            result = cached
+        else:
+            async with gate:
+                result, exchanges = await annotate_one(article, backend)
+            store.write(result, exchanges)
+        totals.add(result, cached is not None)
+        if progress is not None:
+            progress(result, cached is not None, totals)
+
+    await asyncio.gather(*(one(article) for article in articles))
+    order = {article.id: index for index, article in enumerate(articles)}
+    totals.results.sort(key=lambda r: order[r.article])
+    return totals
