@@ -137,8 +137,18 @@ def locate(
     match = fuzz.partial_ratio_alignment(needle, folded.text)
     if match is None or match.score < FUZZY_THRESHOLD or match.dest_end <= match.dest_start:
         return None
-    begin, end = folded.to_original(match.dest_start, match.dest_end)
+    start, end = _snap_to_words(folded.text, match.dest_start, match.dest_end)
+    begin, end = folded.to_original(start, end)
     return CharSpan(start=begin, end=end, alignment=Alignment.fuzzy)
+
+
+def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a fuzzy alignment to whole words: rapidfuzz may clip a letter at either end."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return start, end
 
 
 def locate_fragments(

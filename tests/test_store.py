@@ -1,0 +1,66 @@
+"""The output folder: atomic files, a cache keyed on text, backend, model and prompts."""
+
+import json
+from pathlib import Path
+
+from annotator.models import Article, ArticleResult, Claim, ClaimSpans, CharSpan, Speaker
+from annotator.store import Store, atomic_write, claim_rows, file_stem
+
+
+def _result(article: Article, **changes) -> ArticleResult:
+    fields = dict(
+        article=article.id, source=article.path, text_sha256=article.sha256, backend="llm",
+        model="m", prompt_version="p1", annotator_version="0",
+        speakers=[Speaker(id="army", name="Malian army", type="organization")],
+        claims=[Claim(speaker="army", mention="the army", cue="said", content="it won",
+                      quote_type="indirect", hedging="none", stance="neutral",
+                      spans=ClaimSpans(content=[CharSpan(start=14, end=20)]))],
+    )
+    fields.update(changes)
+    return ArticleResult(**fields)
+
+
+ARTICLE = Article(id="a1", text="The army said it won.", path="a1.txt")
+
+
+def test_fresh_only_when_text_backend_model_and_prompts_match(tmp_path: Path):
+    store = Store(tmp_path)
+    assert store.fresh(ARTICLE, "llm", "m", "p1") is None
+    store.write(_result(ARTICLE), [])
+    assert store.fresh(ARTICLE, "llm", "m", "p1") is not None
+    assert store.fresh(ARTICLE, "llm", "m", "p2") is None
+    assert store.fresh(ARTICLE, "offline", "m", "p1") is None
+    assert store.fresh(ARTICLE, "llm", "other", "p1") is None
+    edited = Article(id="a1", text="The army said it lost.", path="a1.txt")
+    assert store.fresh(edited, "llm", "m", "p1") is None
+
+
+def test_failed_or_corrupt_results_are_redone(tmp_path: Path):
+    store = Store(tmp_path)
+    store.write(_result(ARTICLE, errors=["RateLimitError: slow down"]), [])
+    assert store.fresh(ARTICLE, "llm", "m", "p1") is None
+    store.article_path("a1").write_text("{truncated", encoding="utf-8")
+    assert store.load("a1") is None
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path: Path):
+    target = tmp_path / "deep" / "file.json"
+    atomic_write(target, "one")
+    atomic_write(target, "two")
+    assert target.read_text() == "two"
+    assert [p.name for p in target.parent.iterdir()] == ["file.json"]
+
+
+def test_unsafe_ids_get_distinct_safe_file_names():
+    assert file_stem("000_abc") == "000_abc"
+    a, b = file_stem("../etc/passwd"), file_stem("..\\etc\\passwd")
+    assert a != b and "/" not in a and "\\" not in b and not a.startswith(".")
+
+
+def test_claims_jsonl_rows_join_speakers_and_offsets(tmp_path: Path):
+    store = Store(tmp_path)
+    rows = claim_rows(_result(ARTICLE))
+    assert (rows[0].speaker, rows[0].start, rows[0].end, rows[0].alignment) == ("Malian army", 14, 20, "exact")
+    assert store.write_claims([_result(ARTICLE)]) == 1
+    line = json.loads((tmp_path / "claims.jsonl").read_text().splitlines()[0])
+    assert line["article"] == "a1" and line["content"] == "it won"
