@@ -6,7 +6,9 @@ import json
 
 import typer
 
+from annotator.cli import gold
 from annotator.cli.annotate import annotate
+from annotator.cli.evaluate import eval_command
 from annotator.models import ArticleResult
 
 app = typer.Typer(
@@ -23,6 +25,8 @@ def main() -> None:
 
 
 app.command()(annotate)
+app.command("eval")(eval_command)
+app.add_typer(gold.app, name="gold")
 
 
 @app.command()

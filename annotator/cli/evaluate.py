@@ -1,0 +1,117 @@
+"""``annotator eval``: score a run (or a second gold folder) against gold.
+
+Exit codes: 0 scored (and every floor met), 1 a floor was missed, 2 the input could not
+be scored (the message names the file, claim and field).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from annotator.evaluation.harness import evaluate
+from annotator.evaluation.loading import EvalInputError
+from annotator.evaluation.regression import (
+    BaselineError,
+    Comparison,
+    compare,
+    markdown_section,
+    read_baseline,
+)
+from annotator.evaluation.report import markdown, metrics_json, scalar_metrics, terminal, write_details
+from annotator.evaluation.thresholds import (
+    Floor,
+    FloorCheck,
+    ThresholdError,
+    check_floors,
+    load_suite,
+    parse_floors,
+)
+
+DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
+
+
+def eval_command(
+    pred_dir: Path = typer.Argument(..., help="The --out folder of an annotate run, or a folder of gold-format files."),
+    gold: Path = typer.Option(..., "--gold", help="Gold folder (<id>.json)."),
+    articles: Path | None = typer.Option(
+        None, "--articles", help="Folder of article texts; defaults to an import's text folder, then each run article's source."
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="Write metrics.json here."),
+    report: Path | None = typer.Option(None, "--report", help="Write a Markdown report here."),
+    details: Path | None = typer.Option(None, "--details", help="Write every gold and predicted claim with its match (JSONL)."),
+    baseline: Path | None = typer.Option(None, "--baseline", help="A previous metrics.json: print deltas and right-to-wrong items."),
+    fail_under: str | None = typer.Option(None, "--fail-under", help="Floors, e.g. claims.f1=0.8,attribution.f1=0.7; exit 1 if missed."),
+    suite: str | None = typer.Option(None, "--suite", help="Also check the floors of this suite of --thresholds."),
+    thresholds: Path = typer.Option(DEFAULT_THRESHOLDS, "--thresholds", help="TOML file of floor suites."),
+    intersect: bool = typer.Option(False, "--intersect", help="Score only articles present in both folders (agreement on a subset)."),
+    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
+    resamples: int = typer.Option(1000, "--resamples", min=0, help="Bootstrap resamples (0: no confidence intervals)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables, only files, floors and the exit code."),
+) -> None:
+    """Score predicted claims against gold: matching, field accuracies, kappa, CIs."""
+    console, errors = Console(), Console(stderr=True)
+    try:
+        floors = _floors(fail_under, suite, thresholds)
+        previous = read_baseline(baseline) if baseline else None
+        evaluation = evaluate(pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples)
+    except (EvalInputError, ThresholdError, BaselineError) as error:
+        errors.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(2) from error
+    data = metrics_json(evaluation)
+    comparison = compare(baseline, previous, data) if baseline and previous is not None else None
+    if json_out:
+        json_out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if details:
+        write_details(details, evaluation)
+    if report:
+        extra = [markdown_section(comparison)] if comparison else []
+        report.write_text(markdown(evaluation, extra), encoding="utf-8")
+    if not quiet:
+        for renderable in terminal(evaluation):
+            console.print(renderable)
+        for note in evaluation.metrics.notes:
+            console.print(f"note: {note}", markup=False, highlight=False)
+        if comparison:
+            _print_comparison(console, comparison)
+    try:
+        checks = check_floors(scalar_metrics(data), floors)
+    except ThresholdError as error:
+        errors.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(2) from error
+    _print_floors(console, checks)
+    if not all(check.passed for check in checks):
+        raise typer.Exit(1)
+
+
+def _floors(fail_under: str | None, suite: str | None, thresholds: Path) -> list[Floor]:
+    floors = parse_floors(fail_under) if fail_under else []
+    if suite:
+        suite_floors = load_suite(thresholds, suite)
+        if not suite_floors:
+            Console(stderr=True).print(f"warning: suite [{suite}] of {thresholds} sets no floors yet", markup=False)
+        floors += suite_floors
+    return floors
+
+
+def _print_comparison(console: Console, comparison: Comparison) -> None:
+    console.print(f"against baseline {comparison.baseline}:", markup=False, highlight=False)
+    for delta in comparison.deltas:
+        if delta.change:
+            console.print(f"  {delta.metric}: {delta.before:.3f} -> {delta.after:.3f} ({delta.change:+.3f})", markup=False)
+    console.print(
+        f"  {len(comparison.regressions)} field(s) right -> wrong, {comparison.improvements} wrong -> right",
+        markup=False,
+    )
+    for item in comparison.regressions[:20]:
+        console.print(f"  - {item.article} claims[{item.gold_index}] {item.field}: {item.content}", markup=False, highlight=False)
+
+
+def _print_floors(console: Console, checks: list[FloorCheck]) -> None:
+    for check in checks:
+        value = "null (nothing scored)" if check.value is None else f"{check.value:.3f}"
+        verdict = "ok" if check.passed else "BELOW FLOOR"
+        console.print(f"floor {check.floor.metric} >= {check.floor.minimum}: {value} {verdict}", markup=False, highlight=False)
