@@ -176,7 +176,8 @@ class _Meter:
             )
         self.usage = self.usage + spent
         dumped = response.model_dump(mode="json", exclude_none=True) if response else None
-        self.exchanges.append(Exchange(request=request, response=dumped, error=error))
+        snapshot = json.loads(json.dumps(request, default=str))  # re-asks extend messages in place
+        self.exchanges.append(Exchange(request=snapshot, response=dumped, error=error))
 
 
 class LLMBackend:
