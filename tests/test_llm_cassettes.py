@@ -1,0 +1,207 @@
+"""The cassettes themselves: no secrets, the OpenAI wire format, each one owned by a test.
+
+Also the VCR plumbing in conftest.py: the scrubbers and the semantic body matcher.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from openai.types.chat import ChatCompletion
+from vcr.request import Request
+from vcr.serialize import deserialize
+from vcr.serializers import yamlserializer
+
+ROOT = Path(__file__).resolve().parent.parent
+CASSETTES = ROOT / "cassettes"
+YAMLS = sorted(CASSETTES.rglob("*.yaml"))
+EVERY_FILE = sorted(p for p in CASSETTES.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+HAND_WRITTEN = "# HAND-WRITTEN CASSETTE."
+LIVE_MODULE = "test_llm_live"
+
+KEY_PATTERNS = {
+    "OpenAI-style key": re.compile(r"\b(?:sk|rk)-[A-Za-z0-9_\-]{8,}"),
+    "masked OpenAI key": re.compile(r"\bsk-[A-Za-z0-9_\-]*\*{4,}[A-Za-z0-9]*"),
+    "bearer token": re.compile(r"\bBearer\s+(?!\[redacted\])[A-Za-z0-9._\-~+/]{8,}"),
+    "key header with a value": re.compile(
+        r"(?im)^\s*[\"']?(?:authorization|api-key|x-api-key|openai-organization|openai-project|cookie|set-cookie)"
+        r"[\"']?\s*:\s*(?:\n\s*-\s*)?[\"']?\w"
+    ),
+    "key assignment": re.compile(
+        r"(?i)\b(?:api[-_]?key|secret|access[-_]?token)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9_\-]{16,}"
+    ),
+    "AWS access key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+}
+SENSITIVE = {"authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie", "set-cookie"}
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(CASSETTES).as_posix()
+
+
+def interactions(path: Path) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]
+
+
+def test_the_cassettes_are_there():
+    modules = {p.parent.name for p in YAMLS}
+    assert {"test_llm_backend", "test_llm_transport", "test_pipeline_cli", LIVE_MODULE} <= modules
+    assert len(YAMLS) >= 20
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        "sk-proj-AbCdEf0123456789xyz",
+        "sk-test-" + "*" * 20 + "abcd",
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload",
+        "      authorization:\n      - Bearer abcdefgh12345678",
+        "api-key: 0123456789abcdef0123",
+        '"api_key": "abcdefghijklmnop1234"',
+        "set-cookie:\n      - __cf_bm=abc123",
+    ],
+)
+def test_the_key_scanner_catches_leaks(leak):
+    assert any(pattern.search(leak) for pattern in KEY_PATTERNS.values())
+
+
+@pytest.mark.parametrize("path", EVERY_FILE, ids=rel)
+def test_no_file_under_cassettes_holds_a_key(path):
+    text = path.read_text(encoding="utf-8", errors="replace")
+    found = {name: pattern.search(text).group(0) for name, pattern in KEY_PATTERNS.items() if pattern.search(text)}
+    assert found == {}
+
+
+@pytest.mark.parametrize("path", YAMLS, ids=rel)
+def test_cassette_headers_are_scrubbed(path):
+    for interaction in interactions(path):
+        for side in ("request", "response"):
+            names = {name.lower() for name in interaction[side]["headers"]}
+            assert not names & SENSITIVE, f"{side} keeps {names & SENSITIVE}"
+            assert not any(n.startswith("x-stainless-") for n in names)
+
+
+@pytest.mark.parametrize("path", YAMLS, ids=rel)
+def test_cassette_is_openai_wire_format(path):
+    text = path.read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["version"] == 1
+    requests, responses = deserialize(text, yamlserializer)  # what VCR itself will load
+    assert len(requests) == len(responses) >= 1
+    for interaction in interactions(path):
+        request, response = interaction["request"], interaction["response"]
+        assert request["method"] == "POST"
+        assert request["uri"].endswith("/v1/chat/completions")
+        sent = json.loads(request["body"])
+        assert isinstance(sent["model"], str) and sent["messages"][0]["role"] == "system"
+        request_headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert request_headers["content-type"] == ["application/json"]
+        assert request_headers["user-agent"][0].startswith("AsyncOpenAI/Python ")
+
+        status = response["status"]["code"]
+        headers = {k.lower(): v for k, v in response["headers"].items()}
+        assert headers["content-type"] == ["application/json"]
+        body = json.loads(response["body"]["string"])
+        if headers.get("server") != ["uvicorn"]:  # OpenAI proper, not a local vLLM
+            assert headers["x-request-id"][0].startswith("req_")
+        if status == 200:
+            assert body["object"] == "chat.completion" and body["id"].startswith("chatcmpl-")
+            assert isinstance(body["created"], int) and body["model"]
+            ChatCompletion.model_validate(body)
+            (choice,) = body["choices"]
+            assert choice["index"] == 0 and choice["finish_reason"] in ("stop", "length", "tool_calls")
+            message = choice["message"]
+            assert message["role"] == "assistant"
+            if "tools" in sent:
+                (call,) = message["tool_calls"]
+                assert call["id"].startswith("call_") and call["type"] == "function"
+                assert call["function"]["name"] == "ClaimExtraction"
+                assert isinstance(call["function"]["arguments"], str)
+            else:
+                assert isinstance(message["content"], str) and not message.get("tool_calls")
+            usage = body["usage"]
+            assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+        else:
+            assert 400 <= status < 600
+            assert set(body) == {"error"}
+            assert set(body["error"]) == {"message", "type", "param", "code"}
+            if body["error"]["code"] == "rate_limit_exceeded":
+                assert "retry-after" in headers
+
+
+@pytest.mark.parametrize("path", YAMLS, ids=rel)
+def test_every_cassette_belongs_to_a_test(path):
+    module = ROOT / "tests" / f"{path.parent.name}.py"
+    assert module.exists(), f"no test module for {rel(path)}"
+    source = module.read_text(encoding="utf-8")
+    name = path.stem
+    assert re.search(rf"def {re.escape(name)}\(", source) or f'default_cassette("{name}")' in source
+
+
+@pytest.mark.parametrize("path", [p for p in YAMLS if p.parent.name != LIVE_MODULE], ids=rel)
+def test_synthetic_cassettes_say_they_are_hand_written(path):
+    """Only the live module's cassettes may come from a real model; the rest say so."""
+    assert path.read_text(encoding="utf-8").startswith(HAND_WRITTEN)
+
+
+# ------------------------------------------------------------------ conftest plumbing
+
+
+def request(body: object) -> Request:
+    return Request("POST", "https://api.openai.com/v1/chat/completions", json.dumps(body).encode(), {})
+
+
+def test_body_matcher_ignores_key_order_and_library_noise(vcr_matchers):
+    match = vcr_matchers["json_body"]
+    reask = (
+        "Validation Error found:\n<completion>ChatCompletion(id='a', usage=None)</completion>\n"
+        "[type=value_error, input_value={'claims': [...]}, input_type=dict]\n"
+        "For further information visit https://errors.pydantic.dev/2.14/v/value_error"
+    )
+    other = (
+        "Validation Error found:\n<completion>ChatCompletion(id='a', usage=None, extra=1)</completion>\n"
+        "[type=value_error, input_value={'claims': [{'speaker': 'x'}]}, input_type=dict]\n"
+        "For further information visit https://errors.pydantic.dev/2.15/v/value_error"
+    )
+    match(request({"model": "m", "messages": [{"role": "tool", "content": reask}]}),
+          request({"messages": [{"content": other, "role": "tool"}], "model": "m"}))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"model": "other"},
+        {"seed": 43},
+        {"messages": [{"role": "user", "content": "Annotate this."}]},
+        {"temperature": 0.2},
+    ],
+)
+def test_body_matcher_catches_what_is_ours(vcr_matchers, change):
+    base = {"model": "m", "seed": 42, "temperature": 0, "messages": [{"role": "user", "content": "Annotate."}]}
+    with pytest.raises(AssertionError, match="JSON bodies differ"):
+        vcr_matchers["json_body"](request(base), request({**base, **change}))
+
+
+def test_scrubbers_remove_keys_and_cookies(vcr_config, llm_env):
+    sent = Request(
+        "POST",
+        "https://api.openai.com/v1/chat/completions",
+        json.dumps({"messages": [{"role": "user", "content": f"key {llm_env} and sk-other0123456789"}]}).encode(),
+        {"Authorization": f"Bearer {llm_env}", "X-Stainless-OS": "Linux", "Content-Type": "application/json"},
+    )
+    scrubbed = vcr_config["before_record_request"](sent)
+    assert llm_env not in scrubbed.body.decode() and "sk-other" not in scrubbed.body.decode()
+    assert "X-Stainless-OS" not in scrubbed.headers
+    answer = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Set-Cookie": ["__cf_bm=abc"], "openai-organization": ["user-x"], "content-type": ["application/json"]},
+        "body": {"string": json.dumps({"echo": f"Bearer {llm_env}"}).encode()},
+    }
+    cleaned = vcr_config["before_record_response"](answer)
+    assert set(cleaned["headers"]) == {"content-type"}
+    assert llm_env.encode() not in cleaned["body"]["string"] and b"Bearer sk" not in cleaned["body"]["string"]
+    assert {"authorization", "cookie", "set-cookie", "api-key"} <= {h.lower() for h in vcr_config["filter_headers"]}
+    assert vcr_config["record_mode"] == "none" and vcr_config["decode_compressed_response"] is True
