@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from annotator.offline.sentences import Token
 
-_OPEN = frozenset("\u201c\u00ab\u201e")
-_CLOSE = frozenset("\u201d\u00bb")
-_STRAIGHT = '"'
+_OPEN = frozenset(("\u201c", "\u00ab", "\u201e", "``"))
+_CLOSE = frozenset(("\u201d", "\u00bb"))
+_STRAIGHT = frozenset(('"', "''"))
 _SINGLE_OPEN = "\u2018"
 _SINGLE_CLOSE = "\u2019"
 
@@ -64,23 +64,24 @@ def _pair_doubles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:
     opened: int | None = None
     for i, token in enumerate(tokens):
         mark = token.text
-        if opened is not None and i > 0 and paragraph_of[i] != paragraph_of[i - 1]:
-            if _opens(mark):
+        new_paragraph = i == 0 or paragraph_of[i] != paragraph_of[i - 1]
+        if opened is not None and new_paragraph:
+            if mark in _OPEN or mark in _STRAIGHT:
                 continue  # the mark continues a multi-paragraph quotation
             quotes.append(Quote(opened, i))  # unterminated: it ends with its paragraph
             opened = None
-        if mark in _OPEN or (mark == _STRAIGHT and opened is None):
-            opened = i
-        elif opened is not None and (mark in _CLOSE or mark == _STRAIGHT):
+        if opened is None:
+            # a closing mark opening a paragraph is a typo for an opening one
+            if mark in _OPEN or mark in _STRAIGHT or (mark in _CLOSE and new_paragraph):
+                opened = i
+        elif mark in _CLOSE or mark in _STRAIGHT:
             quotes.append(Quote(opened, i))
             opened = None
+        elif mark in _OPEN:
+            opened = i  # an unclosed mark before it was stray
     if opened is not None:
         quotes.append(Quote(opened, len(tokens)))
     return quotes
-
-
-def _opens(mark: str) -> bool:
-    return mark in _OPEN or mark == _STRAIGHT
 
 
 def _pair_singles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:

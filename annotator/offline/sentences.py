@@ -14,7 +14,7 @@ _TOKEN = re.compile(
     r"(?:[A-Za-z]\.){2,}"  # U.S., D.C.
     r"|\d+(?:[.,:]\d+)*%?"  # 1,200  3.5  10:30
     r"|\w+(?:['\u2019\u2010-]\w+)*"  # don't, Obama's, well-known
-    r"|\.{3}|\u2026|--|[^\w\s]",
+    r"|\.{3}|\u2026|--|''|``|[^\w\s]",
     re.UNICODE,
 )
 ABBREVIATIONS = frozenset(
