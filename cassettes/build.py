@@ -487,6 +487,13 @@ class ScriptedServer:
             pytest.fail(f"{key}: {len(pending)} scripted response(s) never requested")
 
 
+def library_versions() -> str:
+    """The libraries that shape request bodies (tool schema, re-ask wording, serialisation)."""
+    from importlib.metadata import version
+
+    return ", ".join(f"{name} {version(name)}" for name in ("openai", "instructor", "pydantic"))
+
+
 def main(argv: list[str]) -> int:
     os.environ["OPENAI_API_KEY"] = PLACEHOLDER_KEY  # tests using llm_env set their own fake key
     for name in ("OPENAI_BASE_URL", "ANNOTATOR_MODEL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
@@ -497,12 +504,13 @@ def main(argv: list[str]) -> int:
         [*targets, "--record-mode=rewrite", "-p", "no:cacheprovider", "-q", "--rootdir", str(ROOT), *argv],
         plugins=[plugin],
     )
+    header = HEADER + f"# Requests built with {library_versions()}.\n"
     for key in sorted(plugin.served):
         path = HERE / f"{key}.yaml"
         if path.exists():
             text = path.read_text(encoding="utf-8")
             if not text.startswith(HEADER):
-                path.write_text(HEADER + text, encoding="utf-8")
+                path.write_text(header + text, encoding="utf-8")
     if not argv:
         stale = sorted(
             p.relative_to(HERE).as_posix()
