@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
-from annotator.evaluation.harness import evaluate
+from annotator.evaluation.harness import Evaluation, evaluate, without_cycle_collector
 from annotator.evaluation.loading import EvalInputError
 from annotator.evaluation.regression import (
     BaselineError,
@@ -24,7 +25,6 @@ from annotator.evaluation.regression import (
 from annotator.evaluation.report import markdown, metrics_json, scalar_metrics, terminal, write_details
 from annotator.evaluation.thresholds import (
     Floor,
-    FloorCheck,
     ThresholdError,
     check_floors,
     load_suite,
@@ -53,15 +53,15 @@ def eval_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables, only files, floors and the exit code."),
 ) -> None:
     """Score predicted claims against gold: matching, field accuracies, kappa, CIs."""
-    console, errors = Console(), Console(stderr=True)
     try:
         floors = _floors(fail_under, suite, thresholds)
         previous = read_baseline(baseline) if baseline else None
-        evaluation = evaluate(pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples)
+        with without_cycle_collector():
+            evaluation = evaluate(pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples)
+            data = metrics_json(evaluation)
     except (EvalInputError, ThresholdError, BaselineError) as error:
-        errors.print(f"error: {error}", markup=False, highlight=False)
+        typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
-    data = metrics_json(evaluation)
     comparison = compare(baseline, previous, data) if baseline and previous is not None else None
     if json_out:
         json_out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -71,18 +71,31 @@ def eval_command(
         extra = [markdown_section(comparison)] if comparison else []
         report.write_text(markdown(evaluation, extra), encoding="utf-8")
     if not quiet:
-        for renderable in terminal(evaluation):
-            console.print(renderable)
-        for note in evaluation.metrics.notes:
-            console.print(f"note: {note}", markup=False, highlight=False)
-        if comparison:
-            _print_comparison(console, comparison)
+        _show(evaluation, comparison)
+    _enforce(data, floors)
+
+
+def _show(evaluation: Evaluation, comparison: Comparison | None) -> None:
+    console = Console()
+    for renderable in terminal(evaluation):
+        console.print(renderable)
+    for note in evaluation.metrics.notes:
+        typer.echo(f"note: {note}")
+    if comparison:
+        _print_comparison(comparison)
+
+
+def _enforce(data: dict[str, Any], floors: list[Floor]) -> None:
+    """Print every floor with its value; exit 1 if one is missed, 2 if one names no metric."""
     try:
         checks = check_floors(scalar_metrics(data), floors)
     except ThresholdError as error:
-        errors.print(f"error: {error}", markup=False, highlight=False)
+        typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
-    _print_floors(console, checks)
+    for check in checks:
+        value = "null (nothing scored)" if check.value is None else f"{check.value:.3f}"
+        verdict = "ok" if check.passed else "BELOW FLOOR"
+        typer.echo(f"floor {check.floor.metric} >= {check.floor.minimum}: {value} {verdict}")
     if not all(check.passed for check in checks):
         raise typer.Exit(1)
 
@@ -92,26 +105,17 @@ def _floors(fail_under: str | None, suite: str | None, thresholds: Path) -> list
     if suite:
         suite_floors = load_suite(thresholds, suite)
         if not suite_floors:
-            Console(stderr=True).print(f"warning: suite [{suite}] of {thresholds} sets no floors yet", markup=False)
+            typer.echo(f"warning: suite [{suite}] of {thresholds} sets no floors yet", err=True)
         floors += suite_floors
     return floors
 
 
-def _print_comparison(console: Console, comparison: Comparison) -> None:
-    console.print(f"against baseline {comparison.baseline}:", markup=False, highlight=False)
+def _print_comparison(comparison: Comparison) -> None:
+    typer.echo(f"against baseline {comparison.baseline}:")
     for delta in comparison.deltas:
         if delta.change:
-            console.print(f"  {delta.metric}: {delta.before:.3f} -> {delta.after:.3f} ({delta.change:+.3f})", markup=False)
-    console.print(
-        f"  {len(comparison.regressions)} field(s) right -> wrong, {comparison.improvements} wrong -> right",
-        markup=False,
-    )
+            typer.echo(f"  {delta.metric}: {delta.before:.3f} -> {delta.after:.3f} ({delta.change:+.3f})")
+    typer.echo(f"  {len(comparison.regressions)} field(s) right -> wrong, {comparison.improvements} wrong -> right")
     for item in comparison.regressions[:20]:
-        console.print(f"  - {item.article} claims[{item.gold_index}] {item.field}: {item.content}", markup=False, highlight=False)
+        typer.echo(f"  - {item.article} claims[{item.gold_index}] {item.field}: {item.content}")
 
-
-def _print_floors(console: Console, checks: list[FloorCheck]) -> None:
-    for check in checks:
-        value = "null (nothing scored)" if check.value is None else f"{check.value:.3f}"
-        verdict = "ok" if check.passed else "BELOW FLOOR"
-        console.print(f"floor {check.floor.metric} >= {check.floor.minimum}: {value} {verdict}", markup=False, highlight=False)

@@ -12,6 +12,7 @@ same function, the same word in two inflections lands on the same key.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
@@ -66,7 +67,7 @@ KNOWN = frozenset(
     charge suspect estimate gauge measure count tally poll survey rate rank score
     insinuate theorize theorise posit hypothesize hypothesise notify alert remind
     confide whisper shout yell scream exclaim cry sigh mutter murmur groan grumble""".split()
-)
+) | frozenset(IRREGULAR.values())
 
 _VOWELS = frozenset("aeiou")
 
@@ -98,6 +99,7 @@ def lemma(word: str) -> str:
     return candidates[0] if candidates else word
 
 
+@lru_cache(maxsize=4096)
 def cue_lemma(cue: str | None) -> str | None:
     """The key cues are compared by; ``None`` for a missing cue."""
     if cue is None or not cue.strip():
@@ -109,7 +111,7 @@ def _candidates(word: str) -> list[str]:
     """Possible stems, best unknown-word guess first."""
     if len(word) > 4 and word.endswith(("ies", "ied")):
         return [word[:-3] + "y"]
-    if len(word) > 4 and word.endswith("ing"):
+    if len(word) > 4 and word.endswith("ing") and _VOWELS & set(word[:-3]):
         return _stems(word[:-3])
     if len(word) > 3 and word.endswith("ed"):
         return [*_stems(word[:-2]), word[:-1]]

@@ -236,11 +236,17 @@ def _macro_f1(truth: Sequence[str], guess: Sequence[str]) -> float:
 
 
 def _confusion(field: Field, truth: Sequence[str], guess: Sequence[str]) -> Confusion:
+    """Rows and columns for the labels that occur; the full label set keeps sklearn's shape fixed."""
+    every = [*_LABEL_ORDER[field], MISSING]
+    full = confusion_matrix(truth, guess, labels=every)
     present = set(truth) | set(guess)
-    rows = [label for label in _LABEL_ORDER[field] if label in present]
-    columns = rows + ([MISSING] if MISSING in present else [])
-    matrix = confusion_matrix(truth, guess, labels=columns)[: len(rows)]
-    return Confusion(tuple(rows), tuple(columns), tuple(tuple(int(x) for x in row) for row in matrix))
+    rows = [i for i, label in enumerate(every) if label in present and label != MISSING]
+    columns = [i for i, label in enumerate(every) if label in present]
+    return Confusion(
+        tuple(every[i] for i in rows),
+        tuple(every[i] for i in columns),
+        tuple(tuple(int(full[r, c]) for c in columns) for r in rows),
+    )
 
 
 def _views(articles: Sequence[ArticleMatch], gold: int, pred: int) -> tuple[ViewScore, ...]:

@@ -73,7 +73,8 @@ def _field(score: FieldScore) -> dict[str, Any]:
     if score.field is Field.stance:
         out["macro_f1"] = score.macro_f1
     if score.confusion is not None:
-        out["confusion"] = asdict(score.confusion)
+        c = score.confusion
+        out["confusion"] = {"labels": list(c.labels), "columns": list(c.columns), "matrix": [list(r) for r in c.matrix]}
     return out
 
 

@@ -29,7 +29,8 @@ class TokenIndex:
     def of(cls, text: str) -> TokenIndex:
         """Tokenise once per article; every span of that article is then a lookup."""
         bounds = [m.span() for m in WORD.finditer(text)]
-        return cls(starts=tuple(b[0] for b in bounds), ends=tuple(b[1] for b in bounds))
+        starts, ends = zip(*bounds) if bounds else ((), ())
+        return cls(starts=starts, ends=ends)
 
     def __len__(self) -> int:
         return len(self.starts)
