@@ -287,7 +287,9 @@ def tool_call(claims: list[dict[str, Any]] | None = None, *, raw: str | None = N
     return Reply(200, body, when=when)
 
 
-def content_answer(claims: list[dict[str, Any]], *, fenced: bool, server: str = "openai", when: str | None = None) -> Reply:
+def content_answer(
+    claims: list[dict[str, Any]], *, fenced: bool, server: str = "openai", when: str | None = None
+) -> Reply:
     """A chat.completion with the JSON in ``message.content`` and no tool calls (JSON modes)."""
     payload = json.dumps({"claims": claims}, ensure_ascii=False, indent=2 if fenced else None)
     content = f"```json\n{payload}\n```" if fenced else payload
@@ -365,7 +367,11 @@ NO_QUOTA = api_error(
 # A tool call whose arguments are cut off mid-string (the JSON never closes).
 MALI_TRUNCATED = json.dumps({"claims": MALI[:2]}, ensure_ascii=False)[:180]
 # Same claims, but a content that is not in the article (the model "improved" the quote).
-MALI_MISQUOTED = [*MALI[:3], {**MALI[3], "content": "The enemy suffered heavy losses everywhere it fought our forces"}, *MALI[4:]]
+MALI_MISQUOTED = [
+    *MALI[:3],
+    {**MALI[3], "content": "The enemy suffered heavy losses everywhere it fought our forces"},
+    *MALI[4:],
+]
 # An invented claim the model keeps returning, whatever the feedback.
 MALI_INVENTED = claim("Malian army", "organization", "Mali's army", "said",
                       "the militants had been driven out of Kayes for good")

@@ -197,7 +197,11 @@ def test_scrubbers_remove_keys_and_cookies(vcr_config, llm_env):
     assert "X-Stainless-OS" not in scrubbed.headers
     answer = {
         "status": {"code": 200, "message": "OK"},
-        "headers": {"Set-Cookie": ["__cf_bm=abc"], "openai-organization": ["user-x"], "content-type": ["application/json"]},
+        "headers": {
+            "Set-Cookie": ["__cf_bm=abc"],
+            "openai-organization": ["user-x"],
+            "content-type": ["application/json"],
+        },
         "body": {"string": json.dumps({"echo": f"Bearer {llm_env}"}).encode()},
     }
     cleaned = vcr_config["before_record_response"](answer)

@@ -106,7 +106,9 @@ async def test_live_tools_mode(annotate_live, llm_article, http_log, target, key
     check_common(result, out, http_log, target, key_leaks)
 
 
-async def test_live_json_schema_mode(annotate_live, llm_article, http_log, target, key_leaks, ungrounded):
+async def test_live_json_schema_mode(
+    annotate_live, llm_article, http_log, target, key_leaks, ungrounded
+):
     article = llm_article("mali_bbc.txt")
     result, out = await annotate_live(article, mode=ExtractionMode.json_schema)
     assert all(s.body["response_format"]["type"] == "json_schema" and "tools" not in s.body for s in http_log)
@@ -115,7 +117,9 @@ async def test_live_json_schema_mode(annotate_live, llm_article, http_log, targe
     check_common(result, out, http_log, target, key_leaks)
 
 
-async def test_live_long_article(annotate_live, llm_article, http_log, target, key_leaks, ungrounded):
+async def test_live_long_article(
+    annotate_live, llm_article, http_log, target, key_leaks, ungrounded
+):
     article = llm_article("drought_long.txt")
     result, out = await annotate_live(article, max_article_tokens=150)
     assert result.chunks == 3
@@ -130,7 +134,9 @@ async def test_live_long_article(annotate_live, llm_article, http_log, target, k
     check_common(result, out, http_log, target, key_leaks)
 
 
-async def test_live_prompt_injection(annotate_live, llm_article, http_log, target, key_leaks, ungrounded):
+async def test_live_prompt_injection(
+    annotate_live, llm_article, http_log, target, key_leaks, ungrounded
+):
     article = llm_article("harbour_injection.txt")
     result, out = await annotate_live(article)
     system, user = http_log[0].messages[:2]

@@ -18,11 +18,14 @@ def billed(http_log) -> Usage:
     total = Usage()
     for sent in http_log:
         usage = sent.response.json().get("usage") if sent.status == 200 else None
-        total = total + Usage(requests=1, **({k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")} if usage else {}))
+        fields = ("prompt_tokens", "completion_tokens", "total_tokens")
+        total = total + Usage(requests=1, **({f: usage[f] for f in fields} if usage else {}))
     return total
 
 
-async def test_rate_limit_honours_retry_after(annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks):
+async def test_rate_limit_honours_retry_after(
+    annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks
+):
     article = llm_article("mali_bbc.txt")
     run = await annotate([article])
     result = run.result(article.id)
@@ -39,7 +42,9 @@ async def test_rate_limit_honours_retry_after(annotate, llm_article, http_log, f
     assert key_leaks(run.out, llm_env) == []
 
 
-async def test_server_error_is_retried_after_bounded_backoff(annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks):
+async def test_server_error_is_retried_after_bounded_backoff(
+    annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks
+):
     article = llm_article("mali_bbc.txt")
     run = await annotate([article])
     result = run.result(article.id)
@@ -52,7 +57,9 @@ async def test_server_error_is_retried_after_bounded_backoff(annotate, llm_artic
     assert key_leaks(run.out, llm_env) == []
 
 
-async def test_server_errors_stop_after_transport_attempts(annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks):
+async def test_server_errors_stop_after_transport_attempts(
+    annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks
+):
     article = llm_article("mali_bbc.txt")
     run = await annotate([article])
     result = run.result(article.id)
@@ -69,7 +76,9 @@ async def test_server_errors_stop_after_transport_attempts(annotate, llm_article
     assert key_leaks(run.out, llm_env) == []
 
 
-async def test_authentication_error_is_not_retried(annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks):
+async def test_authentication_error_is_not_retried(
+    annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks
+):
     article = llm_article("mali_bbc.txt")
     run = await annotate([article])
     result = run.result(article.id)
@@ -84,7 +93,9 @@ async def test_authentication_error_is_not_retried(annotate, llm_article, http_l
     assert key_leaks(run.out, llm_env) == []
 
 
-async def test_insufficient_quota_is_not_retried(annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks):
+async def test_insufficient_quota_is_not_retried(
+    annotate, llm_article, http_log, fake_sleep, llm_env, key_leaks
+):
     article = llm_article("mali_bbc.txt")
     run = await annotate([article])
     result = run.result(article.id)

@@ -207,7 +207,9 @@ def test_salvage_without_an_answer_raises():
     "so a key that is not sk-shaped (self-hosted endpoints) and is echoed in an error message "
     "is written to OUT/articles/<id>.json",
 )
-async def test_echoed_key_of_any_shape_never_reaches_the_output(monkeypatch, tmp_path, fake_sleep, key_leaks):
+async def test_echoed_key_of_any_shape_never_reaches_the_output(
+    monkeypatch, tmp_path, fake_sleep, key_leaks
+):
     from annotator.llm import LLMBackend, LLMSettings
     from annotator.pipeline import run
     from annotator.prompts import PromptSet

@@ -69,7 +69,8 @@ def test_local_server_json_schema_mode(cli, tmp_path, http_log, llm_env, key_lea
     shutil.copy(DATA / "ferry.txt", articles / "ferry.txt")
     out = tmp_path / "out"
     model = "Qwen/Qwen2.5-7B-Instruct"
-    result = cli(articles, "--out", out, "--base-url", "http://127.0.0.1:8000/v1", "--mode", "json_schema", "--model", model)
+    local = ("--base-url", "http://127.0.0.1:8000/v1", "--mode", "json_schema", "--model", model)
+    result = cli(articles, "--out", out, *local)
 
     assert result.exit_code == 0, result.output
     assert f"LLM backend, model {model} at 127.0.0.1" in flat(result.output)
