@@ -60,6 +60,14 @@ class GoldIssue:
         return f"{where}: {prefix}{self.message}"
 
 
+class GoldFormatError(Exception):
+    """Files that cannot be used at all; carries every issue found, not just the first."""
+
+    def __init__(self, issues: Sequence[GoldIssue]) -> None:
+        self.issues = list(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
 class ImportedFile(BaseModel):
     """Which annotator's file an imported article came from, and what was dropped."""
 
@@ -111,14 +119,6 @@ def read_manifest(gold_dir: Path) -> ImportManifest | None:
         return ImportManifest.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, UnicodeDecodeError) as error:
         raise GoldFormatError([GoldIssue(path, "", f"unreadable import manifest: {error}")])
-
-
-class GoldFormatError(Exception):
-    """Files that cannot be used at all; carries every issue found, not just the first."""
-
-    def __init__(self, issues: Sequence[GoldIssue]) -> None:
-        self.issues = list(issues)
-        super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
 def gold_files(folder: Path) -> list[Path]:

@@ -9,10 +9,11 @@ source. Articles that fail do not stop the others; each failure names its file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotator.brat import BratError, BratPair, pair_files, parse_ann, to_annotated
+from annotator.brat import BratError, BratPair, BratSpan, pair_files, parse_ann, to_annotated
 from annotator.gold import MANIFEST_NAME, ImportedFile, ImportManifest, relative_to
 
 
@@ -90,7 +91,7 @@ def _convert(pair: BratPair, out_dir: Path) -> ImportedFile:
     )
 
 
-def _check_offsets(spans, length: int, path: Path) -> None:
+def _check_offsets(spans: Iterable[BratSpan], length: int, path: Path) -> None:
     """An annotation made against another version of the text must not import silently."""
     for span in spans:
         for start, end in span.ranges:

@@ -128,9 +128,6 @@ class Metrics:
     items: tuple[ItemOutcome, ...]
     notes: tuple[str, ...]
 
-    def field(self, field: Field) -> FieldScore:
-        return next(score for score in self.fields if score.field is field)
-
 
 def ratio(numerator: float, denominator: float) -> float | None:
     """``None`` for an undefined ratio (nothing to divide by), never a silent 0."""

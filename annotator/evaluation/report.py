@@ -177,10 +177,12 @@ def terminal(evaluation: Evaluation, max_articles: int = 20) -> list[RenderableT
     for row in summary_rows(m):
         summary.add_row(*row)
     views = Table(title="Matching views")
-    for column in ("view", "P", "R", "F1", "matched", "speaker acc."):
-        views.add_column(column)
+    views.add_column("view")
+    views.add_column("a pair counts when", overflow="fold")
+    for column in ("P", "R", "F1", "matched", "speaker acc."):
+        views.add_column(column, justify="right")
     for v in m.views:
-        views.add_row(f"{v.name}: {v.description}", fmt(v.precision), fmt(v.recall), fmt(v.f1), str(v.matched), fmt(v.speaker_accuracy))
+        views.add_row(v.name, v.description, fmt(v.precision), fmt(v.recall), fmt(v.f1), str(v.matched), fmt(v.speaker_accuracy))
     out: list[RenderableType] = [summary, views]
     for score in m.fields:
         if score.confusion is not None:
@@ -204,8 +206,9 @@ def _articles_table(m: Metrics, limit: int) -> Table:
     shown = ranked[:limit]
     title = "Per article" if len(shown) == len(ranked) else f"Per article: the {limit} lowest F1 of {len(ranked)}"
     table = Table(title=title)
-    for column in ("article", "gold", "pred", "author", "matched", "P", "R", "F1", "attr. F1"):
-        table.add_column(column, justify="left" if column == "article" else "right")
+    table.add_column("article", overflow="fold")
+    for column in ("gold", "pred", "author", "matched", "P", "R", "F1", "attr. F1"):
+        table.add_column(column, justify="right")
     for a in shown:
         table.add_row(a.article, str(a.gold), str(a.predicted), str(a.author), str(a.matched),
                       fmt(a.precision), fmt(a.recall), fmt(a.f1), fmt(a.attribution_f1))
