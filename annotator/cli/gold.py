@@ -5,17 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from annotator.gold import GoldFormatError, check_folder, load_texts, text_folder
 from annotator.gold_import import import_brat
 
 app = typer.Typer(help="Gold files: check them, import existing corpora.", no_args_is_help=True)
-_err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    _err.print(message, markup=False, highlight=False)
+    typer.echo(message, err=True)
     return typer.Exit(code)
 
 
@@ -44,7 +42,7 @@ def check(
     except GoldFormatError as error:
         raise _fail(str(error)) from error
     for issue in report.issues:
-        _err.print(str(issue), markup=False, highlight=False)
+        typer.echo(str(issue), err=True)
     verdict = "FAILED" if report.errors else "ok"
     typer.echo(
         f"gold check {verdict}: {report.files} files, {report.claims} claims, "
@@ -79,7 +77,7 @@ def import_brat_command(
         if imported.others:
             typer.echo(f"{imported.article}: took annotator {imported.annotator} (also: {', '.join(imported.others)})")
     for error in result.errors:
-        _err.print(error, markup=False, highlight=False)
+        typer.echo(error, err=True)
     dropped = sum(a.dropped for a in result.manifest.articles)
     skipped = f", {result.skipped} articles without a rank-{rank} annotation skipped" if result.skipped else ""
     typer.echo(
