@@ -109,6 +109,11 @@ def test_baseline_prints_deltas_and_right_to_wrong_items(folders) -> None:
     assert "## Against baseline" in (tmp / "r.md").read_text()
 
 
+def test_unwritable_output_exits_two(folders) -> None:
+    result = run(folders["perfect"], "--gold", folders["gold"], "--json", folders["tmp"] / "no" / "such" / "m.json", "-q")
+    assert result.exit_code == 2 and "cannot write" in result.output
+
+
 def test_bad_baseline_exits_two(folders) -> None:
     bad = folders["tmp"] / "bad.json"
     bad.write_text("{not json")

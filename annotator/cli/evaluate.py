@@ -63,13 +63,17 @@ def eval_command(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
     comparison = compare(baseline, previous, data) if baseline and previous is not None else None
-    if json_out:
-        json_out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    if details:
-        write_details(details, evaluation)
-    if report:
-        extra = [markdown_section(comparison)] if comparison else []
-        report.write_text(markdown(evaluation, extra), encoding="utf-8")
+    try:
+        if json_out:
+            json_out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if details:
+            write_details(details, evaluation)
+        if report:
+            extra = [markdown_section(comparison)] if comparison else []
+            report.write_text(markdown(evaluation, extra), encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"error: cannot write {error.filename}: {error.strerror}", err=True)
+        raise typer.Exit(2) from error
     if not quiet:
         _show(evaluation, comparison)
     _enforce(data, floors)

@@ -73,6 +73,8 @@ def import_brat_command(
         result = import_brat(ann_dir, text, out, rank=rank)
     except FileNotFoundError as error:
         raise _fail(str(error)) from error
+    except OSError as error:
+        raise _fail(f"cannot write {error.filename}: {error.strerror}") from error
     for imported in result.manifest.articles:
         if imported.others:
             typer.echo(f"{imported.article}: took annotator {imported.annotator} (also: {', '.join(imported.others)})")
