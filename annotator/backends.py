@@ -36,6 +36,15 @@ class Extraction:
     exchanges: list[Exchange] = field(default_factory=list)
 
 
+class ExtractionFailed(RuntimeError):
+    """A backend gave up on an article; carries what it had already spent and logged."""
+
+    def __init__(self, message: str, usage: Usage, exchanges: list[Exchange]) -> None:
+        super().__init__(message)
+        self.usage = usage
+        self.exchanges = exchanges
+
+
 class Backend(Protocol):
     """A source of claims. ``model`` and ``prompt_version`` key the output cache."""
 

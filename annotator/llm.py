@@ -31,6 +31,7 @@ import instructor
 import openai
 from instructor.core.exceptions import AsyncValidationError, InstructorRetryException
 from instructor.core.exceptions import ValidationError as InstructorValidationError
+from instructor.utils.core import extract_json_from_codeblock
 from openai.types.chat import ChatCompletion
 from pydantic import ValidationError
 from tenacity import (
@@ -42,7 +43,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from annotator.backends import Exchange, Extraction
+from annotator.backends import Exchange, Extraction, ExtractionFailed
 from annotator.chunking import Piece, merge_duplicates, split, token_counter
 from annotator.extraction import ARTICLE_CONTEXT_KEY, ClaimExtraction, ExtractedClaim, ground_all
 from annotator.models import Article, DroppedClaim, Usage
@@ -51,7 +52,6 @@ from annotator.prompts import PromptSet
 DEFAULT_MODEL = "gpt-4o-mini"
 RETRY_AFTER_CAP_SECONDS = 120.0
 _KEY_LIKE = re.compile(r"\b(sk|rk|pk)-[A-Za-z0-9_\-*]{6,}")
-_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$")
 
 REASKABLE = (ValidationError, json.JSONDecodeError, InstructorValidationError, AsyncValidationError)
 """Failures of the answer itself: the only ones a re-ask can fix."""
@@ -142,8 +142,12 @@ def retry_after_seconds(error: BaseException | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         moment = email.utils.parsedate_to_datetime(value)
-        return max(0.0, moment.timestamp() - time.time()) if moment else None
+    except (TypeError, ValueError):
+        return None  # garbled header: fall back to our own backoff
+    return max(0.0, moment.timestamp() - time.time())
 
 
 class WaitRetryAfter:
@@ -203,15 +207,23 @@ class LLMBackend:
         self._sleep = sleep
 
     async def extract(self, article: Article) -> Extraction:
-        """Annotate each piece of the article and merge the pieces' claims."""
+        """Annotate each piece of the article and merge the pieces' claims.
+
+        A failure carries what was already spent and exchanged, with the key redacted,
+        so a failed article is still paid for in the totals and can be inspected.
+        """
         meter = _Meter()
         pieces = split(article.text, self.settings.max_article_tokens, token_counter(self.model))
         claims: list[ExtractedClaim] = []
         dropped: list[DroppedClaim] = []
-        for number, piece in enumerate(pieces, 1):
-            found, lost = await self._extract_piece(article, piece, number, len(pieces), meter)
-            claims.extend(found)
-            dropped.extend(lost)
+        try:
+            for number, piece in enumerate(pieces, 1):
+                found, lost = await self._extract_piece(article, piece, number, len(pieces), meter)
+                claims.extend(found)
+                dropped.extend(lost)
+        except Exception as error:  # noqa: BLE001 - reported per article by the pipeline
+            message = redact(f"{type(error).__name__}: {error}", self._key)
+            raise ExtractionFailed(message, meter.usage, meter.exchanges) from error
         return Extraction(
             claims=merge_duplicates(claims),
             dropped=dropped,
@@ -306,7 +318,9 @@ def _last_answer(completion: Any, mode: ExtractionMode) -> Any:
         raw = message.tool_calls[0].function.arguments
     else:
         raw = message.content or ""
+    if mode is not ExtractionMode.tools:
+        raw = extract_json_from_codeblock(raw)  # the same leniency instructor applies
     try:
-        return json.loads(_FENCE.sub("", raw))
+        return json.loads(raw)
     except json.JSONDecodeError as error:
         raise ModelOutputError(f"the model's last answer is not valid JSON: {error}") from error

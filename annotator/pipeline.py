@@ -9,12 +9,13 @@ becomes a result with ``errors`` (redone on the next run); it never stops the ot
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from annotator import __version__
-from annotator.backends import Backend, Exchange, Extraction
+from annotator.backends import Backend, Exchange, Extraction, ExtractionFailed
 from annotator.extraction import ExtractedClaim, ground_all
 from annotator.llm import redact
 from annotator.models import AnnotatedArticle, Article, ArticleResult, Claim, DroppedClaim, Usage
@@ -106,9 +107,11 @@ def to_annotated(article_id: str, claims: list[ExtractedClaim]) -> AnnotatedArti
     return AnnotatedArticle(article=article_id, speakers=registry.speakers, claims=out)
 
 
-def failed_result(article: Article, backend: Backend, error: BaseException, seconds: float) -> ArticleResult:
+def failed_result(
+    article: Article, backend: Backend, message: str, seconds: float, usage: Usage | None = None
+) -> ArticleResult:
     """A result that records why the article failed; the next run retries it."""
-    message = redact(f"{type(error).__name__}: {error}")
+    message = redact(message, os.environ.get("OPENAI_API_KEY"))
     return ArticleResult(
         article=article.id,
         source=article.path,
@@ -118,6 +121,7 @@ def failed_result(article: Article, backend: Backend, error: BaseException, seco
         prompt_version=backend.prompt_version,
         annotator_version=__version__,
         errors=[message],
+        usage=usage or Usage(),
         seconds=round(seconds, 3),
     )
 
@@ -127,8 +131,12 @@ async def annotate_one(article: Article, backend: Backend) -> tuple[ArticleResul
     started = time.perf_counter()
     try:
         extraction = await backend.extract(article)
+    except ExtractionFailed as error:
+        seconds = time.perf_counter() - started
+        return failed_result(article, backend, str(error), seconds, error.usage), error.exchanges
     except Exception as error:  # noqa: BLE001 - one article must not stop the folder
-        return failed_result(article, backend, error, time.perf_counter() - started), []
+        message = f"{type(error).__name__}: {error}"
+        return failed_result(article, backend, message, time.perf_counter() - started), []
     result = build_result(article, backend, extraction, time.perf_counter() - started)
     return result, extraction.exchanges
 

@@ -178,11 +178,6 @@ async def test_unparsable_on_every_attempt_fails_the_article(
     assert key_leaks(run.out, llm_env) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG annotator/pipeline.py annotate_one: when backend.extract raises, the tokens already "
-    "spent and the exchange log are discarded (failed_result has Usage() and no log is written)",
-)
 @pytest.mark.default_cassette("test_unparsable_on_every_attempt_fails_the_article")
 async def test_failed_article_still_accounts_for_what_it_spent(annotate, llm_article, http_log):
     article = llm_article("mali_bbc.txt")

@@ -100,13 +100,6 @@ def test_retry_after_without_response():
     assert retry_after_seconds(None) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG annotator/llm.py retry_after_seconds: a Retry-After that is neither a number nor an "
-    "HTTP date makes email.utils.parsedate_to_datetime raise ValueError inside tenacity's wait, "
-    "so a retryable 429/503 fails the article instead of backing off",
-)
 def test_garbled_retry_after_falls_back_to_backoff():
     assert retry_after_seconds(status_error(503, headers={"retry-after": "soon"})) is None
 
@@ -181,13 +174,6 @@ def test_salvage_keeps_what_grounds_and_explains_the_rest(mode, raw):
     assert reasons["the bridge will never open"].startswith("content not found verbatim")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ModelOutputError,
-    reason="BUG annotator/llm.py _last_answer: instructor accepts JSON-mode answers with prose "
-    "around the ```json fence (it takes the first '{' to the last '}'), but salvage only strips a "
-    "fence at the very start/end, so the article fails instead of keeping its grounded claims",
-)
 def test_salvage_reads_json_with_prose_around_the_fence():
     raw = "Here are the claims:\n```json\n" + json.dumps(ANSWER) + "\n```\nLet me know if you need more."
     kept, _ = salvage(completion(raw, ExtractionMode.json), TEXT, ExtractionMode.json)
@@ -201,12 +187,6 @@ def test_salvage_without_an_answer_raises():
         salvage(completion('{"claims": [', ExtractionMode.tools), TEXT, ExtractionMode.tools)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG annotator/pipeline.py failed_result: redact() is called without the configured key, "
-    "so a key that is not sk-shaped (self-hosted endpoints) and is echoed in an error message "
-    "is written to OUT/articles/<id>.json",
-)
 async def test_echoed_key_of_any_shape_never_reaches_the_output(
     monkeypatch, tmp_path, fake_sleep, key_leaks
 ):
