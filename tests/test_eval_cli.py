@@ -52,7 +52,8 @@ def test_run_folder_writes_json_report_and_details(folders) -> None:
     assert kinds == ["matched"] * 4 + ["missed"]
     assert next(r for r in records if r["differs"])["differs"] == ["hedging"]
     report = (tmp / "r.md").read_text()
-    assert "## Summary" in report and "## Matching views" in report and "hedging" in report
+    assert "## Summary" in report and "## Matching views" in report
+    assert "hedging: none -> high" in report  # the differences table names both values
     assert "claims F1" in result.output  # rich summary table on the terminal
 
 

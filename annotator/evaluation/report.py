@@ -263,10 +263,17 @@ def _difference_rows(evaluation: Evaluation, limit: int) -> list[tuple[str, ...]
     for record in detail_records(evaluation):
         if record.kind == "matched" and not record.differs:
             continue
-        rows.append((record.article, record.kind, _short(record.gold), _short(record.pred), ", ".join(record.differs)))
+        changes = ", ".join(_change(field, record.gold, record.pred) for field in record.differs)
+        rows.append((record.article, record.kind, _short(record.gold), _short(record.pred), changes))
         if len(rows) >= limit:
             break
     return rows
+
+
+def _change(field: str, gold: dict[str, Any] | None, pred: dict[str, Any] | None) -> str:
+    """``hedging: none -> low``; the speaker by its entity name."""
+    key = "speaker_name" if field == "speaker" else field
+    return f"{field}: {(gold or {}).get(key)} -> {(pred or {}).get(key)}"
 
 
 def _short(claim: dict[str, Any] | None) -> str:
