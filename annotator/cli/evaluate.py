@@ -8,28 +8,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
-from annotator.evaluation.harness import Evaluation, evaluate, without_cycle_collector
-from annotator.evaluation.loading import EvalInputError
-from annotator.evaluation.regression import (
-    BaselineError,
-    Comparison,
-    compare,
-    markdown_section,
-    read_baseline,
-)
-from annotator.evaluation.report import markdown, metrics_json, scalar_metrics, terminal, write_details
-from annotator.evaluation.thresholds import (
-    Floor,
-    ThresholdError,
-    check_floors,
-    load_suite,
-    parse_floors,
-)
+from annotator.evaluation.thresholds import Floor, ThresholdError, check_floors, load_suite, parse_floors
+
+if TYPE_CHECKING:
+    from annotator.evaluation.harness import Evaluation
+    from annotator.evaluation.regression import Comparison
 
 DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
 
@@ -53,6 +40,13 @@ def eval_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables, only files, floors and the exit code."),
 ) -> None:
     """Score predicted claims against gold: matching, field accuracies, kappa, CIs."""
+    # Imported here, not at module level: scipy and scikit-learn take seconds to import,
+    # which every other `annotator` command would otherwise pay at start-up.
+    from annotator.evaluation.harness import evaluate, without_cycle_collector
+    from annotator.evaluation.loading import EvalInputError
+    from annotator.evaluation.regression import BaselineError, compare, markdown_section, read_baseline
+    from annotator.evaluation.report import markdown, metrics_json, scalar_metrics, write_details
+
     try:
         floors = _floors(fail_under, suite, thresholds)
         previous = read_baseline(baseline) if baseline else None
@@ -76,10 +70,14 @@ def eval_command(
         raise typer.Exit(2) from error
     if not quiet:
         _show(evaluation, comparison)
-    _enforce(data, floors)
+    _enforce(scalar_metrics(data), floors)
 
 
 def _show(evaluation: Evaluation, comparison: Comparison | None) -> None:
+    from rich.console import Console
+
+    from annotator.evaluation.report import terminal
+
     console = Console()
     for renderable in terminal(evaluation):
         console.print(renderable)
@@ -89,10 +87,10 @@ def _show(evaluation: Evaluation, comparison: Comparison | None) -> None:
         _print_comparison(comparison)
 
 
-def _enforce(data: dict[str, Any], floors: list[Floor]) -> None:
+def _enforce(metrics: dict[str, float | None], floors: list[Floor]) -> None:
     """Print every floor with its value; exit 1 if one is missed, 2 if one names no metric."""
     try:
-        checks = check_floors(scalar_metrics(data), floors)
+        checks = check_floors(metrics, floors)
     except ThresholdError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
