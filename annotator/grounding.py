@@ -84,7 +84,7 @@ def clean_fragment(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] in _OUTER_QUOTES and value[-1] in _OUTER_QUOTES:
         inner = value[1:-1]
-        if not any(q in inner for q in _OUTER_QUOTES[:2] + "\u201c\u201d"):
+        if not any(q in inner for q in _OUTER_QUOTES[:1] + "\u201c\u201d"):
             value = inner.strip()
     return value.rstrip(",.;: ").strip()
 
