@@ -65,18 +65,25 @@ def build_result(article: Article, backend: Backend, extraction: Extraction, sec
     annotated = to_annotated(article.id, sorted(kept, key=_position))
     return ArticleResult(
         **annotated.model_dump(),
-        source=article.path,
-        text_sha256=article.sha256,
-        backend=backend.name,
-        model=backend.model,
-        prompt_version=backend.prompt_version,
-        annotator_version=__version__,
+        **_provenance(article, backend),
         chunks=extraction.chunks,
         dropped_claims=len(dropped),
         dropped=dropped,
         usage=extraction.usage,
         seconds=round(seconds, 3),
     )
+
+
+def _provenance(article: Article, backend: Backend) -> dict[str, str]:
+    """What produced a result: the fields that key the cache, plus the input path."""
+    return {
+        "source": article.path,
+        "text_sha256": article.sha256,
+        "backend": backend.name,
+        "model": backend.model,
+        "prompt_version": backend.prompt_version,
+        "annotator_version": __version__,
+    }
 
 
 def _position(claim: ExtractedClaim) -> int:
@@ -114,12 +121,7 @@ def failed_result(
     message = redact(message, os.environ.get("OPENAI_API_KEY"))
     return ArticleResult(
         article=article.id,
-        source=article.path,
-        text_sha256=article.sha256,
-        backend=backend.name,
-        model=backend.model,
-        prompt_version=backend.prompt_version,
-        annotator_version=__version__,
+        **_provenance(article, backend),
         errors=[message],
         usage=usage or Usage(),
         seconds=round(seconds, 3),
