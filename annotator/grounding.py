@@ -90,10 +90,15 @@ def clean_fragment(value: str) -> str:
 
 
 def _all_occurrences(haystack: str, needle: str) -> list[int]:
+    """Starts of ``needle`` that do not cut a word: "he" is not found inside "The"."""
     found: list[int] = []
     start = haystack.find(needle)
     while start != -1:
-        found.append(start)
+        end = start + len(needle)
+        cuts_left = needle[0].isalnum() and start > 0 and haystack[start - 1].isalnum()
+        cuts_right = needle[-1].isalnum() and end < len(haystack) and haystack[end].isalnum()
+        if not (cuts_left or cuts_right):
+            found.append(start)
         start = haystack.find(needle, start + 1)
     return found
 

@@ -1,5 +1,7 @@
 """Grounding: every verbatim field must be found, and found where it really is."""
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,10 +63,13 @@ def test_clean_fragment_strips_enclosing_quotes_and_trailing_punctuation():
     assert clean_fragment('"neutralising" more than 80 militants,') == '"neutralising" more than 80 militants'
 
 
+WORD_EDGES = sorted({0, len(TEXT)} | {m.start() for m in re.finditer(r"\b", TEXT)})
+
+
 @given(st.data())
-def test_any_substring_is_found_exactly_at_a_place_where_it_occurs(data):
-    start = data.draw(st.integers(0, len(TEXT) - 1))
-    end = data.draw(st.integers(start + 1, len(TEXT)))
+def test_any_whole_word_substring_is_found_exactly_where_it_occurs(data):
+    start = data.draw(st.sampled_from(WORD_EDGES[:-1]))
+    end = data.draw(st.sampled_from([e for e in WORD_EDGES if e > start]))
     fragment = TEXT[start:end]
     if not fragment.strip():
         return
@@ -102,3 +107,9 @@ def test_ground_all_reports_the_field_that_failed():
     failures = ground_all("the army said the attacks failed.", claims)
     assert [f.index for f in failures] == [0]
     assert "mention" in failures[0].reason and claims[0].spans is None
+
+
+def test_matches_never_cut_a_word():
+    text = "The minister said: he would go."
+    assert locate(text, "he", near=0).start == text.index(" he ") + 1
+    assert locate("Theirs is the view.", "he") is None

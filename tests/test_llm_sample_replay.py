@@ -323,8 +323,6 @@ def test_author_claim_is_scored_apart_not_as_a_false_positive(replay):
 
 
 @pytest.mark.default_cassette(CASSETTE)
-@pytest.mark.xfail(strict=True, reason="grounding.locate matches substrings: a pronoun mention 'he' "
-                   "is placed inside the word 'The' when that is nearer the content than the pronoun")
 def test_pronoun_mentions_ground_on_whole_words(replay):
     text = replay.texts()[A001]
     for claim in replay.results[A001].claims:
