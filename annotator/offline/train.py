@@ -106,7 +106,7 @@ def span_sequences(doc: Document, relations: list[GoldRelation]) -> Iterator[tup
                 labels.append(CONTENT)
             else:
                 labels.append(OUTSIDE)
-        yield span_features(doc.lex, first, last, cue, others), labels
+        yield span_features(doc, first, last, cue, others), labels
 
 
 def train(polnear: Path, out: Path = MODEL_DIR) -> None:

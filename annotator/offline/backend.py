@@ -1,0 +1,212 @@
+"""The offline backend: the pipeline's zero-configuration default.
+
+``OfflineBackend.extract_claims`` is pure and deterministic: the CRFs and word lists are
+loaded once at construction, and one article in gives the same claims out every time.
+It returns claims in text order with verbatim strings, as the pipeline's grounding
+expects (identical contents take successive occurrences).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotator.extraction import ExtractedClaim
+from annotator.grounding import FRAGMENT_SEPARATOR
+from annotator.models import Article, QuoteType, SpeakerType
+from annotator.offline.document import Document, analyse
+from annotator.offline.hedging_stance import cue_lemma, hedging, stance
+from annotator.offline.lexicon import MODEL_DIR, Lexicon, content_hash, load_lexicon
+from annotator.offline.reported_speech import Relation, RelationTagger
+from annotator.offline.rules import rule_relations
+from annotator.offline.speakers import ResolvedSpeaker, SpeakerResolver
+from annotator.offline.via import find_via
+from annotator.speakers import SpeakerRegistry
+
+MODEL_NAME = "offline-crf-1"
+_QUOTE_MARKS = frozenset("\"\u201c\u201d\u00ab\u00bb\u201e") | {"''", "``"}
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A relation with its speaker resolved, before names are made consistent."""
+
+    relation: Relation
+    speaker: ResolvedSpeaker
+    via: list[str]
+
+
+class OfflineBackend:
+    """Attributed claims from two CRFs (PolNeAR train) and the scheme's rules."""
+
+    name = "offline"
+
+    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+        self._tagger = RelationTagger(model_dir)
+        self._lex: Lexicon = load_lexicon()
+        self.prompt_version = content_hash()
+        self.model = f"{MODEL_NAME}+{self.prompt_version[:8]}"
+
+    def extract_claims(self, article: Article) -> list[ExtractedClaim]:
+        """Every attributed claim of ``article``, in text order of its content."""
+        doc = analyse(article.text)
+        relations = merge(self._tagger.relations(doc), rule_relations(doc))
+        drafts = self._resolve(doc, relations)
+        names = _consistent_names(drafts)
+        claims = [self._claim(doc, d, names[i]) for i, d in enumerate(drafts)]
+        order = sorted(range(len(claims)), key=lambda i: drafts[i].relation.content[0])
+        return [claims[i] for i in order if claims[i].content]
+
+    def _resolve(self, doc: Document, relations: list[Relation]) -> list[_Draft]:
+        """Speakers in text order of their mention, so antecedents are already known."""
+        resolver = SpeakerResolver(doc, self._lex)
+        drafts: dict[int, _Draft] = {}
+        for index in sorted(range(len(relations)), key=lambda i: relations[i].source[0]):
+            relation = relations[index]
+            enclosing = _enclosing_speaker(relation, relations, drafts)
+            speaker = resolver.resolve(relation.source[0], relation.source[-1] + 1, enclosing)
+            drafts[index] = _Draft(relation, speaker, find_via(doc, relation, self._lex))
+        return [drafts[i] for i in range(len(relations))]
+
+    def _claim(self, doc: Document, draft: _Draft, name: str) -> ExtractedClaim:
+        relation, speaker = draft.relation, draft.speaker
+        content, quote_type = content_text(doc, relation)
+        cue = doc.span_text(relation.cue[0], relation.cue[-1] + 1)
+        before, after = _frame(doc, relation)
+        level, markers = hedging(content, self._lex)
+        return ExtractedClaim(
+            speaker=name,
+            speaker_type=speaker.type,
+            speaker_role=speaker.role,
+            mention=speaker.mention,
+            cue=cue,
+            content=content,
+            quote_type=quote_type,
+            via=draft.via,
+            hedging=level,
+            hedge_cues=markers,
+            stance=stance(cue, content, before, after, self._lex),
+            claim=restate(name, speaker, content),
+        )
+
+
+def merge(tagged: list[Relation], ruled: list[Relation]) -> list[Relation]:
+    """Tagger relations plus rule relations whose content no tagged relation covers."""
+    taken = {i for r in tagged for a, b in r.content for i in range(a, b)}
+    out = list(tagged)
+    for relation in ruled:
+        tokens = {i for a, b in relation.content for i in range(a, b)}
+        if len(tokens & taken) * 2 < len(tokens):
+            out.append(relation)
+    return _dedupe(out)
+
+
+def _dedupe(relations: list[Relation]) -> list[Relation]:
+    """One relation per content: a cue split in two ("said ... in a statement") tags the
+    same content twice; the first cue in text order is kept."""
+    seen: dict[tuple[tuple[int, int], ...], Relation] = {}
+    for relation in sorted(relations, key=lambda r: r.cue[0]):
+        seen.setdefault(relation.content, relation)
+    return list(seen.values())
+
+
+def _enclosing_speaker(
+    relation: Relation, relations: list[Relation], drafts: dict[int, _Draft]
+) -> ResolvedSpeaker | None:
+    """The speaker of a resolved relation whose content contains this relation's source."""
+    position = relation.source[0]
+    for index, draft in drafts.items():
+        other = relations[index]
+        if other is not relation and any(a <= position < b for a, b in other.content):
+            return draft.speaker
+    return None
+
+
+def _consistent_names(drafts: list[_Draft]) -> list[str]:
+    """The fullest name per source, via the pipeline's own registry so entities agree."""
+    registry = SpeakerRegistry()
+    ids = [
+        registry.resolve(d.speaker.name, d.speaker.type, d.speaker.mention, d.speaker.role)
+        for d in drafts
+    ]
+    by_id = {s.id: s.name for s in registry.speakers}
+    return [by_id[i] for i in ids]
+
+
+def content_text(doc: Document, relation: Relation) -> tuple[str, QuoteType]:
+    """Verbatim content (pieces joined by the fragment separator) and its quote type.
+
+    A piece that is exactly one quotation loses its marks (scheme: a direct quote is
+    stored without them); marks inside a piece stay, which is what makes it mixed.
+    """
+    pieces: list[str] = []
+    quoted = partial = 0
+    for first, last in relation.content:
+        first, last = _strip_punctuation(doc, first, last)
+        if first >= last:
+            continue
+        if _is_quotation(doc, first, last):
+            quoted += 1
+            first, last = first + 1, last - 1
+            if first >= last:
+                continue
+        elif any(doc.tokens[i].text in _QUOTE_MARKS or doc.quotes.inside(i) for i in range(first, last)):
+            partial += 1
+        pieces.append(doc.span_text(first, last))
+    if quoted and not partial and quoted == len(pieces):
+        kind = QuoteType.direct
+    elif quoted or partial:
+        kind = QuoteType.mixed
+    else:
+        kind = QuoteType.indirect
+    return FRAGMENT_SEPARATOR.join(pieces), kind
+
+
+def _strip_punctuation(doc: Document, first: int, last: int) -> tuple[int, int]:
+    """Drop edge commas, stops and dashes (never quotation marks: they decide the type)."""
+    tokens = doc.tokens
+    while first < last and tokens[first].text in {",", ".", ";", ":", "-", "--", "\u2014", "\u2013"}:
+        first += 1
+    while last > first and tokens[last - 1].text in {",", ".", ";", ":", "-", "--", "\u2014", "\u2013"}:
+        last -= 1
+    return first, last
+
+
+def _is_quotation(doc: Document, first: int, last: int) -> bool:
+    """Whether ``[first, last)`` is one quotation, marks included."""
+    if doc.tokens[first].text not in _QUOTE_MARKS:
+        return False
+    quote = next((q for q in doc.quotes.quotes if q.open == first), None)
+    if quote is None:
+        return False
+    return quote.close in {last - 1, last} or (
+        quote.close == last and doc.tokens[last - 1].text in _QUOTE_MARKS
+    )
+
+
+def _frame(doc: Document, relation: Relation) -> tuple[str, str]:
+    """Sentence text just before and after the content, where "allegedly" and
+    "without providing evidence" stand."""
+    start, end = relation.content[0][0], relation.content[-1][1]
+    sentence_first = doc.sentences[doc.sentence_of[start]].first
+    sentence_last = doc.sentences[doc.sentence_of[end - 1]].last
+    lo = max(sentence_first, start - 3)
+    before = doc.span_text(lo, start) if lo < start else ""
+    after = doc.span_text(end, sentence_last) if end < sentence_last else ""
+    return before, after
+
+
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "it", "they", "i", "we"})
+
+
+def restate(name: str, speaker: ResolvedSpeaker, content: str) -> str:
+    """A standalone sentence: "that" dropped, a leading pronoun replaced by the speaker."""
+    text = content.replace(FRAGMENT_SEPARATOR, " ").strip()
+    words = text.split(" ", 1)
+    if words and words[0].lower() == "that" and len(words) > 1:
+        text = words[1]
+        words = text.split(" ", 1)
+    if words and words[0].lower() in _SUBJECT_PRONOUNS and speaker.type is not SpeakerType.anonymous:
+        text = name + (" " + words[1] if len(words) > 1 else "")
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

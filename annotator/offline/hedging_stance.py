@@ -1,0 +1,98 @@
+"""Hedging and stance by the scheme's marker lists (no corpus labels them, so no model).
+
+Hedging is the speaker's commitment, read only inside the content; stance is the
+author's framing, read from the cue and from markers around and inside the content.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from annotator.models import Hedging, Stance
+from annotator.offline.features import lemma
+from annotator.offline.lexicon import Lexicon
+
+AUXILIARIES = frozenset(
+    """has have had also was were is are be been being did does do not n't never
+    repeatedly previously later earlier again once just then first already still
+    publicly privately reportedly allegedly would will could should may might can""".split()
+)
+_WORD = re.compile(r"[\w'\u2019-]+")
+_SCARE_QUOTE = re.compile(r"[\"\u201c\u2018']([^\"\u201c\u201d\u2018\u2019']{1,40})[\"\u201d\u2019']")
+MAX_SCARE_WORDS = 3
+
+
+@cache
+def _pattern(phrase: str) -> re.Pattern[str]:
+    """A case-insensitive whole-word pattern for a marker phrase (curly apostrophes too)."""
+    body = re.escape(phrase).replace("'", "['\u2019]").replace("\\ ", r"\s+")
+    return re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE)
+
+
+def find_markers(text: str, phrases: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Character spans of every marker phrase in ``text``, in text order."""
+    spans = [m.span() for p in phrases for m in _pattern(p).finditer(text)]
+    return sorted(set(spans))
+
+
+def hedging(content: str, lex: Lexicon) -> tuple[Hedging, list[str]]:
+    """The strongest hedge level among markers inside ``content`` and the markers verbatim.
+
+    Markers inside a listed non-hedge ("could not", "even if") do not count; number
+    approximators ("more than 80") are simply not markers.
+    """
+    blocked = find_markers(content, lex.not_hedges)
+
+    def free(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return [s for s in spans if not any(b[0] <= s[0] < b[1] for b in blocked)]
+
+    high = free(find_markers(content, lex.hedge_high))
+    low = free(find_markers(content, lex.hedge_low))
+    found = sorted(high + low)
+    cues = [content[a:b] for a, b in found]
+    if high:
+        return Hedging.high, cues
+    if low:
+        return Hedging.low, cues
+    return Hedging.none, []
+
+
+def cue_lemma(cue: str) -> str:
+    """Lemma of the cue's head: its first word that is not an auxiliary or adverb."""
+    words = [w.lower() for w in _WORD.findall(cue)]
+    content_words = [w for w in words if w not in AUXILIARIES]
+    return lemma((content_words or words or [""])[0])
+
+
+def stance(cue: str, content: str, before: str, after: str, lex: Lexicon) -> Stance:
+    """The author's stance toward one claim.
+
+    ``before`` is the text between the cue (or sentence start) and the content, ``after``
+    the rest of the sentence: "allegedly" and "without providing evidence" stand there.
+    Checked from strongest to weakest signal: dispute, distance, endorse, neutral.
+    """
+    frame = f"{before} {content} {after}"
+    if find_markers(frame, lex.dispute_markers):
+        return Stance.dispute
+    head = cue_lemma(cue)
+    idiom = find_markers(f"{cue} {content[:30]}", lex.neutral_idioms)
+    if head in lex.distance_cues and not idiom:
+        return Stance.distance
+    if find_markers(f"{before} {content} {after}", lex.distance_markers):
+        return Stance.distance
+    if head not in lex.naming_cues and has_scare_quotes(content):
+        return Stance.distance
+    if head in lex.endorse_cues or find_markers(cue, ("pointed out", "point out")):
+        return Stance.endorse
+    return Stance.neutral
+
+
+def has_scare_quotes(content: str) -> bool:
+    """A short quoted term inside otherwise unquoted content ("allegedly 'neutralising'")."""
+    for match in _SCARE_QUOTE.finditer(content):
+        words = match.group(1).split()
+        rest = content[: match.start()] + content[match.end() :]
+        if 0 < len(words) <= MAX_SCARE_WORDS and len(rest.split()) >= len(words):
+            return True
+    return False

@@ -1,0 +1,55 @@
+"""Constructions the taggers see too rarely in PolNeAR to learn, written as rules.
+
+- a quotation signed with a dash: ``"..." ― Sonya Herridge``;
+- ``X quoted Y as saying ...``: Y is the source, "as saying" the cue (the outlet X
+  becomes ``via``).
+Rule relations only fill gaps: :func:`annotator.offline.backend.merge` keeps one only
+where no tagged relation already covers its content.
+"""
+
+from __future__ import annotations
+
+from annotator.offline.document import Document
+from annotator.offline.reported_speech import Relation
+
+DASHES = frozenset({"\u2015", "\u2014", "\u2013", "-", "--"})
+MAX_SIGNATURE = 6
+
+
+def rule_relations(doc: Document) -> list[Relation]:
+    """Relations found by rules, in text order."""
+    return sorted(_signed_quotes(doc) + _quoted_as_saying(doc), key=lambda r: r.content[0])
+
+
+def _signed_quotes(doc: Document) -> list[Relation]:
+    """A quotation followed by a dash and a short capitalised name ending its paragraph."""
+    tokens = doc.tokens
+    out: list[Relation] = []
+    for quote in doc.quotes.quotes:
+        dash = quote.close + 1
+        if dash >= len(tokens) or tokens[dash].text not in DASHES:
+            continue
+        end = dash + 1
+        while end < len(tokens) and doc.paragraph_of[end] == doc.paragraph_of[dash]:
+            end += 1
+        name = [i for i in range(dash + 1, end) if tokens[i].text[0].isalnum()]
+        if not name or len(name) > MAX_SIGNATURE or not tokens[name[0]].text[0].isupper():
+            continue
+        out.append(Relation((dash,), tuple(range(name[0], name[-1] + 1)), ((quote.open, quote.close + 1),)))
+    return out
+
+
+def _quoted_as_saying(doc: Document) -> list[Relation]:
+    """``quoted <source> as saying <content>``, content running to the sentence end."""
+    tokens = doc.tokens
+    out: list[Relation] = []
+    for i, token in enumerate(tokens):
+        if token.text.lower() != "quoted":
+            continue
+        sentence = doc.sentences[doc.sentence_of[i]]
+        for j in range(i + 2, min(i + 15, sentence.last - 2)):
+            if tokens[j].text.lower() == "as" and tokens[j + 1].text.lower() == "saying":
+                content = (j + 2, sentence.last)
+                out.append(Relation((j, j + 1), tuple(range(i + 1, j)), (content,)))
+                break
+    return out

@@ -1,0 +1,303 @@
+"""Who is speaking: names, types, roles, and pronouns or "the group" resolved to a source.
+
+Without a coreference model the article itself is the knowledge base: every capitalised
+name run is indexed once, a short name ("Trump") is expanded to the fullest name in the
+article that ends with it, "Long Name (ACR)" makes the acronym an alias, gender comes
+from honorifics and the pronouns that follow a name, and an anaphor takes the nearest
+preceding compatible entity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from annotator.models import SpeakerType
+from annotator.offline.document import Document
+from annotator.offline.lexicon import Lexicon
+from annotator.speakers import TITLES, normalise_name, same_source
+
+_FUNCTION_WORDS = frozenset(
+    """the a an but and or in on at for to of by with from as if when while after before
+    this that these those it its he she they we i you his her their our my your there here
+    then so not no yes also however meanwhile still yet both either neither what who why how
+    where which mr mrs ms dr""".split()
+)
+_CONNECTORS = frozenset({"of", "al", "al-", "de", "del", "la", "le", "van", "von", "bin", "wal", "."})
+MALE = frozenset({"he", "him", "his", "himself"})
+FEMALE = frozenset({"she", "her", "hers", "herself"})
+PERSON_PRONOUNS = MALE | FEMALE | {"i", "me", "my", "we", "us", "our", "you"}
+GROUP_PRONOUNS = frozenset({"they", "them", "their", "it", "its"})
+RELATIVES = frozenset({"who", "which", "that", "whom", "whose"})
+_ACRONYM = re.compile(r"^[A-Z][A-Z&.-]{1,7}$")
+GENDER_WINDOW = 25
+ANTECEDENT_WINDOW = 400
+
+
+@dataclass(frozen=True)
+class NameRun:
+    """A capitalised name in the article as a token range."""
+
+    first: int
+    last: int
+    text: str
+
+
+@dataclass
+class Entity:
+    """What the article says about one named source."""
+
+    name: str
+    type: SpeakerType
+    gender: str | None = None
+    positions: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ResolvedSpeaker:
+    """A claim's speaker: fullest name, type, role if stated, and the verbatim mention."""
+
+    name: str
+    type: SpeakerType
+    role: str | None
+    mention: str
+
+
+class SpeakerResolver:
+    """Resolves source spans of one article; call :meth:`resolve` in text order."""
+
+    def __init__(self, doc: Document, lex: Lexicon) -> None:
+        self._doc = doc
+        self._lex = lex
+        self._runs = name_runs(doc)
+        self._acronyms = _acronyms(doc, self._runs)
+        self._entities: dict[str, Entity] = {}
+        for run in self._runs:
+            self._entity_for(run.text, run.first)
+        self._guess_genders()
+
+    def resolve(self, first: int, last: int, quote_speaker: ResolvedSpeaker | None) -> ResolvedSpeaker:
+        """Speaker of the source tokens ``[first, last)``.
+
+        ``quote_speaker`` is the speaker of a quotation enclosing the source, which is
+        who "I" or "we" means there.
+        """
+        first, last = self._trim(first, last)
+        mention = self._doc.span_text(first, last)
+        words = mention.lower().split()
+        lowered = mention.lower()
+        if len(words) == 1 and words[0] in RELATIVES:
+            return self._antecedent(first, mention, None, relative=True)
+        if len(words) == 1 and words[0] in PERSON_PRONOUNS | GROUP_PRONOUNS:
+            if words[0] in {"i", "me", "my", "we", "us", "our"} and quote_speaker:
+                return ResolvedSpeaker(quote_speaker.name, quote_speaker.type, quote_speaker.role, mention)
+            return self._antecedent(first, mention, words[0])
+        if any(lowered == a or lowered.endswith(" " + a) for a in self._lex.organization_anaphors):
+            return self._anaphor(first, mention, SpeakerType.organization)
+        if lowered in self._lex.person_anaphors:
+            return self._anaphor(first, mention, SpeakerType.person)
+        return self._named(first, last, mention)
+
+    def _trim(self, first: int, last: int) -> tuple[int, int]:
+        tokens = self._doc.tokens
+        while first < last - 1 and not tokens[first].text[0].isalnum():
+            first += 1
+        while last > first + 1 and not tokens[last - 1].text[0].isalnum() and tokens[last - 1].text != ")":
+            last -= 1
+        return first, last
+
+    def _named(self, first: int, last: int, mention: str) -> ResolvedSpeaker:
+        runs = [r for r in self._runs if first <= r.first and r.last <= last]
+        lowered = mention.lower()
+        if _is_anonymous(lowered, self._lex) or not runs:
+            kind = SpeakerType.anonymous if not runs or _is_anonymous(lowered, self._lex) else None
+            if kind is SpeakerType.anonymous:
+                return ResolvedSpeaker(_clean_description(mention), SpeakerType.anonymous, None, mention)
+        run = _head_run(runs, self._lex)
+        entity = self._entity_for(run.text, run.first)
+        if _is_organization(mention, self._lex) and entity.type is SpeakerType.person and run.last < last:
+            entity.type = SpeakerType.organization
+        role = _role(self._doc, first, run.first)
+        return ResolvedSpeaker(entity.name, entity.type, role, mention)
+
+    def _entity_for(self, name: str, position: int) -> Entity:
+        """The entity a name denotes, created on first sight and expanded to its fullest form."""
+        name = self._acronyms.get(name, name)
+        key = normalise_name(name)
+        entity = self._entities.get(key)
+        if entity is None:
+            fuller = [e for e in self._entities.values() if same_source(name, e.name)]
+            if fuller:
+                entity = max(fuller, key=lambda e: len(e.name))
+                if len(normalise_name(name)) > len(normalise_name(entity.name)):
+                    entity.name = name
+            else:
+                entity = Entity(name, _name_type(name, self._lex))
+            self._entities[key] = entity
+        entity.positions.append(position)
+        return entity
+
+    def _guess_genders(self) -> None:
+        """Honorifics decide; otherwise the majority of he/she pronouns just after a name."""
+        tokens = self._doc.tokens
+        votes: dict[int, list[int]] = {}
+        for run in self._runs:
+            entity = self._entities[normalise_name(self._acronyms.get(run.text, run.text))]
+            if entity.type is not SpeakerType.person:
+                continue
+            tally = votes.setdefault(id(entity), [0, 0])
+            title = tokens[run.first - 1].text.lower().rstrip(".") if run.first else ""
+            if title in self._lex.female_titles:
+                tally[1] += 5
+            elif title in self._lex.male_titles:
+                tally[0] += 5
+            for i in range(run.last, min(run.last + GENDER_WINDOW, len(tokens))):
+                word = tokens[i].text.lower()
+                tally[0] += word in MALE
+                tally[1] += word in FEMALE
+        for entity in self._entities.values():
+            male, female = votes.get(id(entity), (0, 0))
+            if male != female:
+                entity.gender = "m" if male > female else "f"
+
+    def _antecedent(
+        self, position: int, mention: str, pronoun: str | None, relative: bool = False
+    ) -> ResolvedSpeaker:
+        """Nearest preceding entity compatible with the pronoun (a relative takes any)."""
+        wanted: set[SpeakerType] | None
+        if relative or pronoun in {"they", "them", "their"}:
+            wanted = None
+        elif pronoun in {"it", "its"}:
+            wanted = {SpeakerType.organization}
+        else:
+            wanted = {SpeakerType.person}
+        gender = "m" if pronoun in MALE else "f" if pronoun in FEMALE else None
+        best: tuple[int, Entity] | None = None
+        for entity in self._unique_entities():
+            if wanted is not None and entity.type not in wanted:
+                continue
+            if gender and entity.gender and entity.gender != gender:
+                continue
+            before = [p for p in entity.positions if position - ANTECEDENT_WINDOW < p < position]
+            if before and (best is None or before[-1] > best[0]):
+                best = (before[-1], entity)
+        if best is None:
+            kind = SpeakerType.anonymous
+            return ResolvedSpeaker(mention, kind, None, mention)
+        entity = best[1]
+        return ResolvedSpeaker(entity.name, entity.type, None, mention)
+
+    def _anaphor(self, position: int, mention: str, kind: SpeakerType) -> ResolvedSpeaker:
+        """ "the group", "the spokesperson": nearest preceding entity of that type."""
+        best: tuple[int, Entity] | None = None
+        for entity in self._unique_entities():
+            if entity.type is not kind:
+                continue
+            before = [p for p in entity.positions if p < position]
+            if before and (best is None or before[-1] > best[0]):
+                best = (before[-1], entity)
+        if best is None:
+            return ResolvedSpeaker(_clean_description(mention), SpeakerType.anonymous, None, mention)
+        return ResolvedSpeaker(best[1].name, best[1].type, None, mention)
+
+    def _unique_entities(self) -> list[Entity]:
+        seen: dict[int, Entity] = {}
+        for entity in self._entities.values():
+            seen.setdefault(id(entity), entity)
+        return list(seen.values())
+
+
+def name_runs(doc: Document) -> list[NameRun]:
+    """Runs of capitalised tokens that look like names, titles left out."""
+    tokens = doc.tokens
+    runs: list[NameRun] = []
+    i = 0
+    while i < len(tokens):
+        if not _name_start(tokens[i].text):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(tokens) and doc.sentence_of[j] == doc.sentence_of[i]:
+            word = tokens[j].text
+            if _capitalised(word) and word.lower() not in _FUNCTION_WORDS:
+                j += 1
+            elif word.lower() in _CONNECTORS and j + 1 < len(tokens) and _capitalised(tokens[j + 1].text):
+                j += 1
+            else:
+                break
+        runs.append(NameRun(i, j, doc.span_text(i, j)))
+        i = j
+    return runs
+
+
+def _name_start(word: str) -> bool:
+    lowered = word.lower().rstrip(".")
+    return _capitalised(word) and lowered not in _FUNCTION_WORDS and lowered not in TITLES
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _acronyms(doc: Document, runs: list[NameRun]) -> dict[str, str]:
+    """``Long Name (ACR)`` makes ``ACR`` an alias of ``Long Name``."""
+    tokens = doc.tokens
+    out: dict[str, str] = {}
+    for run in runs:
+        k = run.last
+        if k + 2 < len(tokens) and tokens[k].text == "(" and tokens[k + 2].text == ")":
+            acronym = tokens[k + 1].text
+            if _ACRONYM.match(acronym) and run.last - run.first > 1:
+                out[acronym] = run.text
+    return out
+
+
+def _head_run(runs: list[NameRun], lex: Lexicon) -> NameRun:
+    """The name a source phrase is about: the first run, unless it is only an affiliation
+    ("CNN's Jake Tapper") and a later run follows."""
+    if len(runs) > 1 and runs[0].text.endswith(("'s", "\u2019s")):
+        return runs[1]
+    return runs[0]
+
+
+def _name_type(name: str, lex: Lexicon) -> SpeakerType:
+    lowered = name.lower()
+    if lowered in {m.lower() for m in lex.media} or _is_organization(name, lex):
+        return SpeakerType.organization
+    if _ACRONYM.match(name):
+        return SpeakerType.organization
+    return SpeakerType.person
+
+
+def _is_organization(text: str, lex: Lexicon) -> bool:
+    words = re.findall(r"[\w']+", text.lower())
+    if not words:
+        return False
+    return words[-1] in lex.organization_words or " ".join(words[-2:]) in lex.organization_words
+
+
+def _is_anonymous(lowered: str, lex: Lexicon) -> bool:
+    words = re.findall(r"[\w']+", lowered)
+    if not words:
+        return True
+    if words[0] in {"a", "an", "some", "one", "two", "three", "several", "many", "most",
+                    "other", "others", "few", "certain", "unnamed", "anonymous"}:
+        return True
+    return words[0] in lex.anonymous_heads or (words[0] == "the" and len(words) > 1 and words[-1] in lex.anonymous_heads)
+
+
+def _clean_description(mention: str) -> str:
+    return mention.strip(" ,.;:")
+
+
+def _role(doc: Document, first: int, name_first: int) -> str | None:
+    """Descriptive words before the name inside the source ("army spokesperson")."""
+    if name_first <= first:
+        return None
+    words = [doc.tokens[i].text for i in range(first, name_first)]
+    while words and words[0].lower() in {"the", "a", "an"}:
+        words.pop(0)
+    text = " ".join(words).strip(" ,")
+    if not text or text.endswith(("'s", "\u2019s")):
+        return None
+    return text

@@ -1,0 +1,55 @@
+"""Intermediaries: "told AFP", "according to a BBC report", "Reuters quoted X as saying".
+
+The scheme's ``via`` lists the outlets through which the article got a claim, outermost
+first. Outlets are recognised from the lexicon's media list; an outlet that is itself
+the source is the speaker, not an intermediary.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from annotator.offline.document import Document
+from annotator.offline.lexicon import Lexicon
+from annotator.offline.reported_speech import Relation
+
+
+@cache
+def _media_pattern(media: tuple[str, ...]) -> re.Pattern[str]:
+    names = sorted(media, key=len, reverse=True)
+    alternatives = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?<![\w-])(?:the\s+)?({alternatives})(?![\w-])")
+
+
+def _patterns(media: tuple[str, ...]) -> list[re.Pattern[str]]:
+    outlet = _media_pattern(media).pattern
+    return [
+        re.compile(rf"according\s+to\s+(?:an?\s+|the\s+)?{outlet}", re.IGNORECASE),
+        re.compile(rf"\b(?:told|telling|tells|tell)\s+{outlet}"),
+        re.compile(rf"interview\s+with\s+{outlet}"),
+        re.compile(rf"{outlet}\s+(?:news\s+agency\s+)?(?:quoted|quoting|cited|citing)\b"),
+        re.compile(rf"\b(?:said|says|saying)\s+(?:in\s+a\s+statement\s+)?to\s+{outlet}"),
+    ]
+
+
+def find_via(doc: Document, relation: Relation, lex: Lexicon) -> list[str]:
+    """Outlets named around the relation's cue and source, outermost (earliest) first."""
+    sentence = doc.sentences[doc.sentence_of[relation.cue[0]]]
+    start = doc.tokens[sentence.first].start
+    text = doc.text[start : doc.tokens[sentence.last - 1].end]
+    source = doc.span_text(relation.source[0], relation.source[-1] + 1).lower()
+    content = [(doc.tokens[a].start - start, doc.tokens[b - 1].end - start) for a, b in relation.content]
+    found: list[tuple[int, str]] = []
+    for pattern in _patterns(lex.media):
+        for match in pattern.finditer(text):
+            name = match.group(match.lastindex or 1)
+            inside = any(a <= match.start() < b for a, b in content)
+            if inside or name.lower() in source:
+                continue
+            found.append((match.start(), name))
+    names: list[str] = []
+    for _, name in sorted(found):
+        if name not in names:
+            names.append(name)
+    return names
