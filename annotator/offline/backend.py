@@ -14,14 +14,15 @@ from pathlib import Path
 from annotator.extraction import ExtractedClaim
 from annotator.grounding import FRAGMENT_SEPARATOR
 from annotator.models import Article, QuoteType, SpeakerType
+from annotator.offline.clusters import CLUSTER_FILE, read_clusters
 from annotator.offline.document import Document, analyse
+from annotator.offline.features import WordTable
 from annotator.offline.hedging_stance import cue_lemma, hedging, stance
 from annotator.offline.lexicon import MODEL_DIR, Lexicon, content_hash, load_lexicon
 from annotator.offline.reported_speech import Relation, RelationTagger
 from annotator.offline.rules import rule_relations
 from annotator.offline.speakers import ResolvedSpeaker, SpeakerResolver
 from annotator.offline.via import find_via
-from annotator.speakers import SpeakerRegistry
 
 MODEL_NAME = "offline-crf-1"
 _QUOTE_MARKS = frozenset("\"\u201c\u201d\u00ab\u00bb\u201e") | {"''", "``"}
@@ -43,17 +44,17 @@ class OfflineBackend:
 
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
         self._tagger = RelationTagger(model_dir)
+        self._words = WordTable(read_clusters(model_dir / CLUSTER_FILE))
         self._lex: Lexicon = load_lexicon()
         self.prompt_version = content_hash()
         self.model = f"{MODEL_NAME}+{self.prompt_version[:8]}"
 
     def extract_claims(self, article: Article) -> list[ExtractedClaim]:
         """Every attributed claim of ``article``, in text order of its content."""
-        doc = analyse(article.text)
+        doc = analyse(article.text, self._words)
         relations = merge(self._tagger.relations(doc), rule_relations(doc))
         drafts = self._resolve(doc, relations)
-        names = _consistent_names(drafts)
-        claims = [self._claim(doc, d, names[i]) for i, d in enumerate(drafts)]
+        claims = [self._claim(doc, d) for d in drafts]
         order = sorted(range(len(claims)), key=lambda i: drafts[i].relation.content[0])
         return [claims[i] for i in order if claims[i].content]
 
@@ -68,8 +69,9 @@ class OfflineBackend:
             drafts[index] = _Draft(relation, speaker, find_via(doc, relation, self._lex))
         return [drafts[i] for i in range(len(relations))]
 
-    def _claim(self, doc: Document, draft: _Draft, name: str) -> ExtractedClaim:
+    def _claim(self, doc: Document, draft: _Draft) -> ExtractedClaim:
         relation, speaker = draft.relation, draft.speaker
+        name = speaker.name
         content, quote_type = content_text(doc, relation)
         cue = doc.span_text(relation.cue[0], relation.cue[-1] + 1)
         before, after = _frame(doc, relation)
@@ -122,17 +124,6 @@ def _enclosing_speaker(
     return None
 
 
-def _consistent_names(drafts: list[_Draft]) -> list[str]:
-    """The fullest name per source, via the pipeline's own registry so entities agree."""
-    registry = SpeakerRegistry()
-    ids = [
-        registry.resolve(d.speaker.name, d.speaker.type, d.speaker.mention, d.speaker.role)
-        for d in drafts
-    ]
-    by_id = {s.id: s.name for s in registry.speakers}
-    return [by_id[i] for i in ids]
-
-
 def content_text(doc: Document, relation: Relation) -> tuple[str, QuoteType]:
     """Verbatim content (pieces joined by the fragment separator) and its quote type.
 
@@ -150,7 +141,7 @@ def content_text(doc: Document, relation: Relation) -> tuple[str, QuoteType]:
             first, last = first + 1, last - 1
             if first >= last:
                 continue
-        elif any(doc.tokens[i].text in _QUOTE_MARKS or doc.quotes.inside(i) for i in range(first, last)):
+        elif any(doc.tokens[i].text in _QUOTE_MARKS or doc.in_quote[i] for i in range(first, last)):
             partial += 1
         pieces.append(doc.span_text(first, last))
     if quoted and not partial and quoted == len(pieces):

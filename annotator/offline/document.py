@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from annotator.offline.features import Lexical, lexical
+from annotator.offline.features import Word, WordTable, static_features
 from annotator.offline.quotes import QuoteMap, find_quotes
 from annotator.offline.sentences import Sentence, Token, split_sentences, tokenize
 
@@ -23,7 +23,9 @@ class Document:
     paragraph_of: list[int]
     sentence_of: list[int]
     quotes: QuoteMap
-    lex: list[Lexical]
+    words: list[Word]
+    in_quote: list[bool]
+    static: list[tuple[str, ...]]
 
     def span_text(self, first: int, last: int) -> str:
         """Verbatim text covered by tokens ``[first, last)``."""
@@ -38,7 +40,7 @@ class Document:
         return [t.start for t in self.tokens]
 
 
-def analyse(text: str) -> Document:
+def analyse(text: str, table: WordTable) -> Document:
     """Tokenise, split and pair quotes once per article."""
     tokens = tokenize(text)
     sentences = split_sentences(text, tokens)
@@ -49,4 +51,11 @@ def analyse(text: str) -> Document:
             paragraph_of[i] = sentence.paragraph
             sentence_of[i] = index
     quotes = find_quotes(tokens, paragraph_of)
-    return Document(text, tokens, sentences, paragraph_of, sentence_of, quotes, lexical(tokens, quotes))
+    in_quote = [False] * len(tokens)
+    for quote in quotes.quotes:
+        in_quote[quote.open + 1 : quote.close] = [True] * len(quote.inner)
+    words = table.words(tokens)
+    return Document(
+        text, tokens, sentences, paragraph_of, sentence_of, quotes, words, in_quote,
+        static_features(words),
+    )

@@ -1,27 +1,31 @@
 """CRF features for the two taggers, built from tokens alone (no parser, no tagger).
 
-Per-token lexical features are computed once per article (:func:`token_features`) and
-combined with neighbours per sequence, because feature extraction, not CRF decoding,
-is what dominates the run time. Features are plain strings (crfsuite's fastest input).
+Feature strings that depend only on a word form are built once per form
+(:class:`WordTable`) and reused by every later token of that form, and the features of
+a token that do not depend on the sequence are built once per article
+(:func:`static_features`), because feature extraction and handing strings to crfsuite,
+not CRF decoding, dominate the run time.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import re
-from dataclasses import dataclass
-
-from annotator.offline.quotes import QuoteMap
 from annotator.offline.sentences import Sentence, Token
 
 if TYPE_CHECKING:
     from annotator.offline.document import Document
 
 PRONOUNS = frozenset("he she they it we i you who which that his her their its".split())
-DETERMINERS = frozenset("a an the this that these those some many most several".split())
 _DIGIT = re.compile(r"\d")
 _QUOTE_CHARS = frozenset("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb")
+Clusters = Mapping[str, tuple[str, str]]
+"""Lower-cased word to its (coarse, fine) distributional cluster ids."""
+NO_CLUSTER = ("-", "-")
+OFFSETS = (-2, -1, 1, 2)
 
 
 def lemma(word: str) -> str:
@@ -67,66 +71,108 @@ def shape(word: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Lexical:
-    """Static per-token attributes reused by both taggers."""
+class Word:
+    """Everything about a word form that does not depend on where it stands, with its
+    feature strings built once: most tokens of an article are words seen before."""
 
     lower: str
     lemma: str
     shape: str
-    in_quote: bool
+    fine: str
+    unigram: tuple[str, ...]
+    cue_extra: tuple[str, ...]
+    context: dict[int, tuple[str, ...]]
+    sided: dict[str, tuple[str, ...]]
 
 
-def lexical(tokens: list[Token], quotes: QuoteMap) -> list[Lexical]:
-    """Per-token attributes for a whole article."""
-    return [
-        Lexical(t.text.lower(), lemma(t.text), shape(t.text), quotes.inside(i))
-        for i, t in enumerate(tokens)
-    ]
+class WordTable:
+    """Builds :class:`Word` records against one cluster map, memoised by surface form."""
+
+    def __init__(self, clusters: Clusters) -> None:
+        self._clusters = clusters
+        self._words: dict[str, Word] = {}
+
+    def word(self, text: str) -> Word:
+        found = self._words.get(text)
+        if found is None:
+            found = self._words[text] = self._build(text)
+        return found
+
+    def _build(self, text: str) -> Word:
+        lower = text.lower()
+        coarse, fine = self._clusters.get(lower, NO_CLUSTER)
+        lem, shp = lemma(lower), shape(text)
+        pronoun = lower in PRONOUNS
+        unigram = (f"w={lower}", f"l={lem}", f"s={shp}", f"c={coarse}", f"f={fine}")
+        cue_extra = (f"suf3={lower[-3:]}", f"suf2={lower[-2:]}") + (("pron",) if pronoun else ())
+        context = {
+            o: (f"{o}w={lower}", f"{o}s={shp}", f"{o}f={fine}") if abs(o) == 1 else (f"{o}w={lower}",)
+            for o in OFFSETS
+        }
+        sided = {
+            side: (f"side|w={side}|{lower}", f"side|f={side}|{fine}", f"side|s={side}|{shp}")
+            + ((f"side|pron={side}",) if pronoun else ())
+            for side in "LCR"
+        }
+        return Word(lower, lem, shp, fine, unigram, cue_extra, context, sided)
+
+    def words(self, tokens: list[Token]) -> list[Word]:
+        """The :class:`Word` of every token of an article."""
+        word = self.word
+        return [word(t.text) for t in tokens]
 
 
-def _unigram(lex: Lexical, prefix: str) -> list[str]:
-    return [f"{prefix}w={lex.lower}", f"{prefix}l={lex.lemma}", f"{prefix}s={lex.shape}"]
+def static_features(words: list[Word]) -> list[tuple[str, ...]]:
+    """Features of each token that do not depend on the sequence it is tagged in: the
+    word, its neighbours (two either side, across sentence ends) and the word bigram.
+
+    Computed once per article; both taggers start every row from them.
+    """
+    edge = {o: (f"{o}w=<b>",) for o in OFFSETS}
+    n = len(words)
+    out: list[tuple[str, ...]] = []
+    for i, word in enumerate(words):
+        row: list[str] = list(word.unigram)
+        for offset in OFFSETS:
+            j = i + offset
+            row.extend(words[j].context[offset] if 0 <= j < n else edge[offset])
+        if i:
+            row.append(f"-1w|w={words[i - 1].lower}|{word.lower}")
+        out.append(tuple(row))
+    return out
 
 
-def cue_features(lex: list[Lexical], sentence: Sentence) -> list[list[str]]:
+def cue_features(doc: Document, sentence: Sentence) -> list[list[str]]:
     """Features for tagging cue tokens in one sentence.
 
     Besides the word and its neighbours, the distance to the nearest quotation mark on
     either side: a verb right after a closing mark or right before an opening one is
     almost always a cue.
     """
+    words, static, in_quote = doc.words, doc.static, doc.in_quote
     first, last = sentence.first, sentence.last
-    marks = [i for i in range(first, last) if lex[i].shape == "Q"]
+    marks = [i for i in range(first, last) if words[i].shape == "Q"]
     has_quote = "sentq=1" if marks else "sentq=0"
     rows: list[list[str]] = []
     for i in range(first, last):
-        cur = lex[i]
-        row = _unigram(cur, "")
-        row += (f"suf3={cur.lower[-3:]}", f"suf2={cur.lower[-2:]}", has_quote)
-        row.append("q=1" if cur.in_quote else "q=0")
-        if cur.lower in PRONOUNS:
-            row.append("pron")
-        left = [i - m for m in marks if 0 < i - m <= 3]
-        right = [m - i for m in marks if 0 < m - i <= 3]
-        if left:
-            row.append(f"qL={min(left)}")
-        if right:
-            row.append(f"qR={min(right)}")
-        for offset in (-2, -1, 1, 2):
-            j = i + offset
-            if first <= j < last:
-                row.append(f"{offset}w={lex[j].lower}")
-                row.append(f"{offset}s={lex[j].shape}")
-            else:
-                row.append(f"{offset}w=<b>")
+        word = words[i]
+        row = [*static[i], *word.cue_extra, has_quote, "q=1" if in_quote[i] else "q=0"]
+        if marks:
+            left = [i - m for m in marks if 0 < i - m <= 3]
+            right = [m - i for m in marks if 0 < m - i <= 3]
+            if left:
+                row.append(f"qL={min(left)}")
+            if right:
+                row.append(f"qR={min(right)}")
         if i > first:
-            row.append(f"-1w|w={lex[i - 1].lower}|{cur.lower}")
-            row.append(f"-1s|l={lex[i - 1].shape}|{cur.lemma}")
-        if i + 1 < last:
-            row.append(f"w|+1w={cur.lemma}|{lex[i + 1].lower}")
-        if i == first:
+            prev = words[i - 1]
+            row.append(f"-1s|l={prev.shape}|{word.lemma}")
+            row.append(f"-1f|f={prev.fine}|{word.fine}")
+        else:
             row.append("BOS")
-        if i == last - 1:
+        if i + 1 < last:
+            row.append(f"w|+1w={word.lemma}|{words[i + 1].lower}")
+        else:
             row.append("EOS")
         rows.append(row)
     return rows
@@ -154,51 +200,39 @@ def span_features(
     Conjunctions with the side of the cue carry most of the signal: the same word is
     likely source just left of "said" and likely content right of "said that".
     """
-    lex = doc.lex
+    words, static, in_quote = doc.words, doc.static, doc.in_quote
     cue_start, cue_end = cue
     cue_sentence = doc.sentence_of[cue_start]
-    after = lex[cue_end].lower if cue_end < last else "<e>"
-    before = lex[cue_start - 1].lower if cue_start > first else "<s>"
+    after = words[cue_end].lower if cue_end < last else "<e>"
+    before = words[cue_start - 1].lower if cue_start > first else "<s>"
     adjacent = _adjacent_quotes(doc, cue)
-    head = f"cue={lex[cue_start].lemma}"
+    head = f"cue={words[cue_start].lemma}"
     rows: list[list[str]] = []
     for i in range(first, last):
-        cur = lex[i]
+        word = words[i]
         if cue_start <= i < cue_end:
             side, dist = "C", 0
         elif i < cue_start:
             side, dist = "L", cue_start - i
         else:
             side, dist = "R", i - cue_end + 1
-        row = _unigram(cur, "")
-        row += (
+        row = [
+            *static[i],
+            *word.sided[side],
             f"side={side}",
             f"side|d={side}|{_bucket(dist)}",
-            f"side|w={side}|{cur.lower}",
-            f"side|s={side}|{cur.shape}",
-            f"side|q={side}|{int(cur.in_quote)}",
+            f"side|q={side}|{int(in_quote[i])}",
             f"side|after={side}|{after}",
             f"side|before={side}|{before}",
             f"sent={min(max(doc.sentence_of[i] - cue_sentence, -1), 1)}",
             head,
             f"{head}|{side}",
-        )
+        ]
         if i in adjacent:
             row.append("adjq")
-        if cur.lower in PRONOUNS:
-            row.append(f"side|pron={side}")
         lo, hi = (i, cue_start) if i < cue_start else (cue_end, i)
-        if any(lo < c < hi for c in other_cues):
+        if other_cues and any(lo < c < hi for c in other_cues):
             row.append(f"cuebetween|{side}")
-        for offset in (-2, -1, 1, 2):
-            j = i + offset
-            if first <= j < last:
-                row.append(f"{offset}w={lex[j].lower}")
-                row.append(f"{offset}s={lex[j].shape}")
-            else:
-                row.append(f"{offset}w=<b>")
-        if i > first:
-            row.append(f"-1w|w={lex[i - 1].lower}|{cur.lower}")
         rows.append(row)
     return rows
 

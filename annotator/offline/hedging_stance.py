@@ -24,16 +24,19 @@ MAX_SCARE_WORDS = 3
 
 
 @cache
-def _pattern(phrase: str) -> re.Pattern[str]:
-    """A case-insensitive whole-word pattern for a marker phrase (curly apostrophes too)."""
-    body = re.escape(phrase).replace("'", "['\u2019]").replace("\\ ", r"\s+")
-    return re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE)
+def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One case-insensitive whole-word pattern for a list of marker phrases; longer
+    phrases first so "expected to" wins over a shorter overlapping marker."""
+    bodies = [
+        re.escape(p).replace("'", "['\u2019]").replace("\\ ", r"\s+")
+        for p in sorted(phrases, key=len, reverse=True)
+    ]
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(bodies)})(?![\w-])", re.IGNORECASE)
 
 
 def find_markers(text: str, phrases: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Character spans of every marker phrase in ``text``, in text order."""
-    spans = [m.span() for p in phrases for m in _pattern(p).finditer(text)]
-    return sorted(set(spans))
+    """Character spans of marker phrases in ``text``, in text order, not overlapping."""
+    return [m.span() for m in _alternation(phrases).finditer(text)]
 
 
 def hedging(content: str, lex: Lexicon) -> tuple[Hedging, list[str]]:

@@ -71,7 +71,7 @@ def _lower(values: list[str]) -> tuple[str, ...]:
 def content_hash(directory: Path = PACKAGE_DIR) -> str:
     """SHA-256 over the lexicon and model files, so any change redoes cached output."""
     digest = hashlib.sha256()
-    files = [LEXICON_FILE, *sorted((directory / "models").glob("*.crfsuite"))]
+    files = [LEXICON_FILE, *sorted((directory / "models").glob("*.*"))]
     for path in files:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

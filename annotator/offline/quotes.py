@@ -37,12 +37,6 @@ class QuoteMap:
 
     quotes: list[Quote] = field(default_factory=list)
     singles: list[Quote] = field(default_factory=list)
-    _inside: set[int] = field(default_factory=set)
-
-    def inside(self, index: int) -> bool:
-        """Whether token ``index`` stands between a pair of double marks."""
-        return index in self._inside
-
     def enclosing(self, index: int) -> Quote | None:
         """The double quotation containing token ``index``, if any."""
         for quote in self.quotes:
@@ -55,8 +49,7 @@ def find_quotes(tokens: list[Token], paragraph_of: list[int]) -> QuoteMap:
     """Pair double and single quotation marks; ``paragraph_of`` gives each token's paragraph."""
     doubles = _pair_doubles(tokens, paragraph_of)
     singles = _pair_singles(tokens, paragraph_of)
-    inside = {i for quote in doubles for i in quote.inner}
-    return QuoteMap(doubles, singles, inside)
+    return QuoteMap(doubles, singles)
 
 
 def _pair_doubles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:

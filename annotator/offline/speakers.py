@@ -10,10 +10,13 @@ preceding compatible entity.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from annotator.models import SpeakerType
 from annotator.offline.document import Document
+from annotator.offline.features import Word
 from annotator.offline.lexicon import Lexicon
 from annotator.speakers import TITLES, normalise_name, same_source
 
@@ -31,6 +34,7 @@ GROUP_PRONOUNS = frozenset({"they", "them", "their", "it", "its"})
 RELATIVES = frozenset({"who", "which", "that", "whom", "whose"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z&.-]{1,7}$")
 GENDER_WINDOW = 25
+HONORIFIC_WEIGHT = 5
 ANTECEDENT_WINDOW = 400
 
 
@@ -72,6 +76,7 @@ class SpeakerResolver:
         self._runs = name_runs(doc)
         self._acronyms = _acronyms(doc, self._runs)
         self._entities: dict[str, Entity] = {}
+        self._by_last: dict[str, list[Entity]] = {}
         for run in self._runs:
             self._entity_for(run.text, run.first)
         self._guess_genders()
@@ -121,44 +126,51 @@ class SpeakerResolver:
         return ResolvedSpeaker(entity.name, entity.type, role, mention)
 
     def _entity_for(self, name: str, position: int) -> Entity:
-        """The entity a name denotes, created on first sight and expanded to its fullest form."""
+        """The entity a name denotes, created on first sight and expanded to its fullest form.
+
+        Candidates are looked up by last word, since :func:`same_source` only merges a
+        name with one it ends (or is the end of).
+        """
         name = self._acronyms.get(name, name)
-        key = normalise_name(name)
+        key = _key(name)
         entity = self._entities.get(key)
         if entity is None:
-            fuller = [e for e in self._entities.values() if same_source(name, e.name)]
+            last_word = key.rsplit(" ", 1)[-1]
+            fuller = [e for e in self._by_last.get(last_word, []) if same_source(name, e.name)]
             if fuller:
                 entity = max(fuller, key=lambda e: len(e.name))
-                if len(normalise_name(name)) > len(normalise_name(entity.name)):
+                if len(key) > len(_key(entity.name)):
                     entity.name = name
             else:
                 entity = Entity(name, _name_type(name, self._lex))
+                self._by_last.setdefault(last_word, []).append(entity)
             self._entities[key] = entity
         entity.positions.append(position)
         return entity
 
     def _guess_genders(self) -> None:
         """Honorifics decide; otherwise the majority of he/she pronouns just after a name."""
-        tokens = self._doc.tokens
+        words = self._doc.words
+        male = [i for i, w in enumerate(words) if w.lower in MALE]
+        female = [i for i, w in enumerate(words) if w.lower in FEMALE]
         votes: dict[int, list[int]] = {}
         for run in self._runs:
-            entity = self._entities[normalise_name(self._acronyms.get(run.text, run.text))]
+            entity = self._entities[_key(self._acronyms.get(run.text, run.text))]
             if entity.type is not SpeakerType.person:
                 continue
             tally = votes.setdefault(id(entity), [0, 0])
-            title = tokens[run.first - 1].text.lower().rstrip(".") if run.first else ""
+            title = _title_before(words, run.first)
             if title in self._lex.female_titles:
-                tally[1] += 5
+                tally[1] += HONORIFIC_WEIGHT
             elif title in self._lex.male_titles:
-                tally[0] += 5
-            for i in range(run.last, min(run.last + GENDER_WINDOW, len(tokens))):
-                word = tokens[i].text.lower()
-                tally[0] += word in MALE
-                tally[1] += word in FEMALE
+                tally[0] += HONORIFIC_WEIGHT
+            end = run.last + GENDER_WINDOW
+            tally[0] += bisect_left(male, end) - bisect_left(male, run.last)
+            tally[1] += bisect_left(female, end) - bisect_left(female, run.last)
         for entity in self._entities.values():
-            male, female = votes.get(id(entity), (0, 0))
-            if male != female:
-                entity.gender = "m" if male > female else "f"
+            he, she = votes.get(id(entity), (0, 0))
+            if he != she:
+                entity.gender = "m" if he > she else "f"
 
     def _antecedent(
         self, position: int, mention: str, pronoun: str | None, relative: bool = False
@@ -207,6 +219,12 @@ class SpeakerResolver:
         return list(seen.values())
 
 
+@lru_cache(maxsize=65536)
+def _key(name: str) -> str:
+    """:func:`normalise_name`, memoised: articles repeat the same names many times."""
+    return normalise_name(name)
+
+
 def name_runs(doc: Document) -> list[NameRun]:
     """Runs of capitalised tokens that look like names, titles left out."""
     tokens = doc.tokens
@@ -228,6 +246,14 @@ def name_runs(doc: Document) -> list[NameRun]:
         runs.append(NameRun(i, j, doc.span_text(i, j)))
         i = j
     return runs
+
+
+def _title_before(words: list[Word], first: int) -> str:
+    """The word before a name, skipping an abbreviation's full stop ("Mrs. Clinton")."""
+    k = first - 1
+    if k >= 0 and words[k].lower == ".":
+        k -= 1
+    return words[k].lower if k >= 0 else ""
 
 
 def _name_start(word: str) -> bool:

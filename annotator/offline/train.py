@@ -19,8 +19,9 @@ from pathlib import Path
 import pycrfsuite
 
 from annotator.brat import BratSpan, pair_files, parse_ann
+from annotator.offline.clusters import CLUSTER_FILE, build_clusters, write_clusters
 from annotator.offline.document import Document, analyse
-from annotator.offline.features import cue_features, span_features
+from annotator.offline.features import Clusters, WordTable, cue_features, span_features
 from annotator.offline.reported_speech import CUE_MODEL, SPAN_MODEL, window
 
 MODEL_DIR = Path(__file__).parent / "models"
@@ -38,11 +39,14 @@ class GoldRelation:
     content: frozenset[int]
 
 
-def load_split(polnear: Path, split: str) -> Iterator[tuple[str, Document, list[GoldRelation]]]:
+def load_split(
+    polnear: Path, split: str, clusters: Clusters
+) -> Iterator[tuple[str, Document, list[GoldRelation]]]:
     """Analysed articles of one compartment with their relations as token sets."""
     base = polnear / split
+    words = WordTable(clusters)
     for pair in pair_files(base / "attributions", base / "text"):
-        doc = analyse(pair.text_path.read_text(encoding="utf-8"))
+        doc = analyse(pair.text_path.read_text(encoding="utf-8"), words)
         relations = []
         for rel in parse_ann(pair.ann_path).relations:
             if rel.cue is None or rel.content is None:
@@ -75,7 +79,7 @@ def cue_sequences(doc: Document, relations: list[GoldRelation]) -> Iterator[tupl
     cues = set().union(*(r.cue for r in relations if r.source)) if relations else set()
     for sentence in doc.sentences:
         labels = [CUE if i in cues else OUTSIDE for i in range(sentence.first, sentence.last)]
-        yield cue_features(doc.lex, sentence), labels
+        yield cue_features(doc, sentence), labels
 
 
 def cue_chunks(indices: frozenset[int] | set[int]) -> list[tuple[int, int]]:
@@ -110,11 +114,14 @@ def span_sequences(doc: Document, relations: list[GoldRelation]) -> Iterator[tup
 
 
 def train(polnear: Path, out: Path = MODEL_DIR) -> None:
-    """Fit both taggers on the train compartment and write them to ``out``."""
+    """Cluster train's words, fit both taggers on train, and write all three files."""
     out.mkdir(parents=True, exist_ok=True)
+    texts = sorted((polnear / "train" / "text").glob("*.txt"))
+    clusters = build_clusters(p.read_text(encoding="utf-8") for p in texts)
+    write_clusters(clusters, out / CLUSTER_FILE)
     cue_trainer = pycrfsuite.Trainer(verbose=False)
     span_trainer = pycrfsuite.Trainer(verbose=False)
-    for _, doc, relations in load_split(polnear, "train"):
+    for _, doc, relations in load_split(polnear, "train", clusters):
         for features, labels in cue_sequences(doc, relations):
             cue_trainer.append(features, labels)
         for features, labels in span_sequences(doc, relations):
