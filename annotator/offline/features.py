@@ -128,17 +128,20 @@ def static_features(words: list[Word]) -> list[tuple[str, ...]]:
 
     Computed once per article; both taggers start every row from them.
     """
-    edge = {o: (f"{o}w=<b>",) for o in OFFSETS}
-    n = len(words)
+    padded = [None, None, *words, None, None]
     out: list[tuple[str, ...]] = []
-    for i, word in enumerate(words):
-        row: list[str] = list(word.unigram)
-        for offset in OFFSETS:
-            j = i + offset
-            row.extend(words[j].context[offset] if 0 <= j < n else edge[offset])
-        if i:
-            row.append(f"-1w|w={words[i - 1].lower}|{word.lower}")
-        out.append(tuple(row))
+    previous = "<b>"
+    for k, word in enumerate(words, 2):
+        far_left, left, right, far_right = padded[k - 2], padded[k - 1], padded[k + 1], padded[k + 2]
+        out.append(
+            word.unigram
+            + (far_left.context[-2] if far_left else ("-2w=<b>",))
+            + (left.context[-1] if left else ("-1w=<b>",))
+            + (right.context[1] if right else ("1w=<b>",))
+            + (far_right.context[2] if far_right else ("2w=<b>",))
+            + (f"-1w|w={previous}|{word.lower}",)
+        )
+        previous = word.lower
     return out
 
 

@@ -35,6 +35,11 @@ class Lexicon:
     male_titles: frozenset[str]
     media: tuple[str, ...]
 
+    @property
+    def media_lower(self) -> frozenset[str]:
+        """Outlet names lower-cased, for membership tests."""
+        return _lowered_media(self.media)
+
 
 @cache
 def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
@@ -62,6 +67,11 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         male_titles=frozenset(low(speakers["male_titles"])),
         media=tuple(raw["via"]["media"]),
     )
+
+
+@cache
+def _lowered_media(media: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(m.lower() for m in media)
 
 
 def _lower(values: list[str]) -> tuple[str, ...]:

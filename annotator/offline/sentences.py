@@ -8,6 +8,7 @@ are separate tokens because both the CRF features and the quote rules key on the
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,6 +26,7 @@ ABBREVIATIONS = frozenset(
 _OPENING = frozenset("\"'\u201c\u2018(\u00ab[")
 _CLOSING = frozenset("\"'\u201d\u2019)\u00bb]")
 _TERMINAL = frozenset({".", "!", "?", "\u2026", "..."})
+_NEWLINE = re.compile(r"\n")
 
 
 class Token(NamedTuple):
@@ -58,20 +60,24 @@ def split_sentences(text: str, tokens: list[Token]) -> list[Sentence]:
 
     A full stop after a known abbreviation or a single capital (an initial) does not end
     a sentence; closing quotation marks and brackets stay with the sentence they close.
+    Only tokens after a line break or holding terminal punctuation can end a sentence,
+    so only those are visited.
     """
+    breaks = paragraph_starts(text, tokens)
+    candidates = sorted(breaks | {i for i, t in enumerate(tokens) if t.text in _TERMINAL})
     sentences: list[Sentence] = []
     paragraph, first = 0, 0
-    for i, token in enumerate(tokens):
-        if i > 0 and "\n" in text[tokens[i - 1].end : token.start]:
+    for i in candidates:
+        if i in breaks:
             if i > first:
                 sentences.append(Sentence(first, i, paragraph))
                 first = i
             paragraph += 1
-        if i + 1 < len(tokens) and _ends_sentence(tokens, i, text):
+        if i + 1 < len(tokens) and _ends_sentence(tokens, i):
             end = i + 1
             while end < len(tokens) and tokens[end].text in _CLOSING and _glued(tokens, end):
                 end += 1
-            if end < len(tokens) and end > i + 1 and "\n" in text[tokens[end - 1].end : tokens[end].start]:
+            if end < len(tokens) and end > i + 1 and end in breaks:
                 continue  # the paragraph break splits here anyway
             if end < len(tokens) and _starts_sentence(tokens[end]):
                 sentences.append(Sentence(first, end, paragraph))
@@ -79,6 +85,17 @@ def split_sentences(text: str, tokens: list[Token]) -> list[Sentence]:
     if first < len(tokens):
         sentences.append(Sentence(first, len(tokens), paragraph))
     return _merge_overlaps(sentences)
+
+
+def paragraph_starts(text: str, tokens: list[Token]) -> set[int]:
+    """Indices of tokens preceded by a line break (not the first token)."""
+    starts = [t.start for t in tokens]
+    found: set[int] = set()
+    for match in _NEWLINE.finditer(text):
+        i = bisect_left(starts, match.start())
+        if 0 < i < len(tokens):
+            found.add(i)
+    return found
 
 
 def _merge_overlaps(sentences: list[Sentence]) -> list[Sentence]:
@@ -96,7 +113,7 @@ def _glued(tokens: list[Token], i: int) -> bool:
     return tokens[i].start == tokens[i - 1].end
 
 
-def _ends_sentence(tokens: list[Token], i: int, text: str) -> bool:
+def _ends_sentence(tokens: list[Token], i: int) -> bool:
     word = tokens[i].text
     if word not in _TERMINAL:
         return False

@@ -229,10 +229,9 @@ def name_runs(doc: Document) -> list[NameRun]:
     """Runs of capitalised tokens that look like names, titles left out."""
     tokens = doc.tokens
     runs: list[NameRun] = []
-    i = 0
-    while i < len(tokens):
-        if not _name_start(tokens[i].text):
-            i += 1
+    end = 0
+    for i in [k for k, t in enumerate(tokens) if t.text[:1].isupper()]:
+        if i < end or not _name_start(tokens[i].text):
             continue
         j = i + 1
         while j < len(tokens) and doc.sentence_of[j] == doc.sentence_of[i]:
@@ -244,7 +243,7 @@ def name_runs(doc: Document) -> list[NameRun]:
             else:
                 break
         runs.append(NameRun(i, j, doc.span_text(i, j)))
-        i = j
+        end = j
     return runs
 
 
@@ -257,8 +256,10 @@ def _title_before(words: list[Word], first: int) -> str:
 
 
 def _name_start(word: str) -> bool:
+    if not word[:1].isupper():
+        return False
     lowered = word.lower().rstrip(".")
-    return _capitalised(word) and lowered not in _FUNCTION_WORDS and lowered not in TITLES
+    return lowered not in _FUNCTION_WORDS and lowered not in TITLES
 
 
 def _capitalised(word: str) -> bool:
@@ -287,8 +288,7 @@ def _head_run(runs: list[NameRun], lex: Lexicon) -> NameRun:
 
 
 def _name_type(name: str, lex: Lexicon) -> SpeakerType:
-    lowered = name.lower()
-    if lowered in {m.lower() for m in lex.media} or _is_organization(name, lex):
+    if name.lower() in lex.media_lower or _is_organization(name, lex):
         return SpeakerType.organization
     if _ACRONYM.match(name):
         return SpeakerType.organization
