@@ -86,11 +86,17 @@ class Word:
 
 
 class WordTable:
-    """Builds :class:`Word` records against one cluster map, memoised by surface form."""
+    """Builds :class:`Word` records against one cluster map, memoised by surface form.
 
-    def __init__(self, clusters: Clusters) -> None:
+    With ``known`` (the attributes the trained taggers weigh), feature strings the
+    models would ignore are dropped when a word is first built: handing crfsuite a
+    string costs about as much as scoring it, and a quarter of them carry no weight.
+    """
+
+    def __init__(self, clusters: Clusters, known: frozenset[str] | None = None) -> None:
         self._clusters = clusters
         self._words: dict[str, Word] = {}
+        self.known = known
 
     def word(self, text: str) -> Word:
         found = self._words.get(text)
@@ -114,7 +120,18 @@ class WordTable:
             + ((f"side|pron={side}",) if pronoun else ())
             for side in "LCR"
         }
+        if self.known is not None:
+            unigram, cue_extra = self.keep(unigram), self.keep(cue_extra)
+            context = {o: self.keep(c) for o, c in context.items()}
+            sided = {side: self.keep(c) for side, c in sided.items()}
         return Word(lower, lem, shp, fine, unigram, cue_extra, context, sided)
+
+    def keep(self, features: tuple[str, ...]) -> tuple[str, ...]:
+        """``features`` without the strings no model weighs (all of them when untrained)."""
+        known = self.known
+        if known is None:
+            return features
+        return tuple(f for f in features if f in known)
 
     def words(self, tokens: list[Token]) -> list[Word]:
         """The :class:`Word` of every token of an article."""
@@ -122,24 +139,26 @@ class WordTable:
         return [word(t.text) for t in tokens]
 
 
-def static_features(words: list[Word]) -> list[tuple[str, ...]]:
+def static_features(words: list[Word], known: frozenset[str] | None = None) -> list[tuple[str, ...]]:
     """Features of each token that do not depend on the sequence it is tagged in: the
     word, its neighbours (two either side, across sentence ends) and the word bigram.
 
-    Computed once per article; both taggers start every row from them.
+    Computed once per article; both taggers start every row from them. Bigrams no
+    model weighs are left out when ``known`` is given.
     """
     padded = [None, None, *words, None, None]
     out: list[tuple[str, ...]] = []
     previous = "<b>"
     for k, word in enumerate(words, 2):
         far_left, left, right, far_right = padded[k - 2], padded[k - 1], padded[k + 1], padded[k + 2]
+        bigram = f"-1w|w={previous}|{word.lower}"
         out.append(
             word.unigram
             + (far_left.context[-2] if far_left else ("-2w=<b>",))
             + (left.context[-1] if left else ("-1w=<b>",))
             + (right.context[1] if right else ("1w=<b>",))
             + (far_right.context[2] if far_right else ("2w=<b>",))
-            + (f"-1w|w={previous}|{word.lower}",)
+            + ((bigram,) if known is None or bigram in known else ())
         )
         previous = word.lower
     return out

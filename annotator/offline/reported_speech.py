@@ -87,6 +87,13 @@ class RelationTagger:
         self.source_bias = source_bias
         self.content_bias = content_bias
 
+    def known_attributes(self) -> frozenset[str]:
+        """Every attribute either tagger gives a non-zero weight."""
+        known: set[str] = set()
+        for tagger in (self._cue, self._span):
+            known.update(attr for (attr, _), weight in tagger.info().state_features.items() if weight)
+        return frozenset(known)
+
     def cues(self, doc: Document) -> list[tuple[int, int]]:
         """Cue token runs, in text order."""
         runs: list[tuple[int, int]] = []
