@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from annotator.extraction import ExtractedClaim
-from annotator.grounding import FRAGMENT_SEPARATOR
+from annotator.grounding import FRAGMENT_SEPARATOR, clean_fragment
 from annotator.models import Article, QuoteType, SpeakerType
 from annotator.offline.clusters import CLUSTER_FILE, read_clusters
 from annotator.offline.document import Document, analyse
@@ -164,15 +164,10 @@ def _strip_punctuation(doc: Document, first: int, last: int) -> tuple[int, int]:
 
 
 def _is_quotation(doc: Document, first: int, last: int) -> bool:
-    """Whether ``[first, last)`` is one quotation, marks included."""
-    if doc.tokens[first].text not in _QUOTE_MARKS:
-        return False
-    quote = next((q for q in doc.quotes.quotes if q.open == first), None)
-    if quote is None:
-        return False
-    return quote.close in {last - 1, last} or (
-        quote.close == last and doc.tokens[last - 1].text in _QUOTE_MARKS
-    )
+    """Whether ``[first, last)`` is one quotation from its opening mark to its end
+    (the closing mark itself may have been left out)."""
+    quote = doc.quotes.starting_at(first)
+    return quote is not None and last in {quote.close, quote.end}
 
 
 def _frame(doc: Document, relation: Relation) -> tuple[str, str]:
@@ -187,17 +182,20 @@ def _frame(doc: Document, relation: Relation) -> tuple[str, str]:
     return before, after
 
 
-_SUBJECT_PRONOUNS = frozenset({"he", "she", "it", "they", "i", "we"})
+_PERSON_SUBJECTS = frozenset({"he", "she", "i"})
+_GROUP_SUBJECTS = frozenset({"it", "they", "we"})
 
 
 def restate(name: str, speaker: ResolvedSpeaker, content: str) -> str:
-    """A standalone sentence: "that" dropped, a leading pronoun replaced by the speaker."""
-    text = content.replace(FRAGMENT_SEPARATOR, " ").strip()
-    words = text.split(" ", 1)
-    if words and words[0].lower() == "that" and len(words) > 1:
-        text = words[1]
-        words = text.split(" ", 1)
-    if words and words[0].lower() in _SUBJECT_PRONOUNS and speaker.type is not SpeakerType.anonymous:
-        text = name + (" " + words[1] if len(words) > 1 else "")
+    """A standalone sentence: "that" dropped, a leading pronoun that can only mean the
+    speaker ("he" for a person, "it" for an organisation) replaced by the speaker's name."""
+    text = clean_fragment(" ".join(content.replace(FRAGMENT_SEPARATOR, " ").split()))
+    first, _, rest = text.partition(" ")
+    if first.lower() == "that" and rest:
+        text = rest
+        first, _, rest = text.partition(" ")
+    subjects = _PERSON_SUBJECTS if speaker.type is SpeakerType.person else _GROUP_SUBJECTS
+    if first.lower() in subjects and speaker.type is not SpeakerType.anonymous and rest:
+        text = f"{name} {rest}"
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."

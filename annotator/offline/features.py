@@ -222,7 +222,7 @@ def span_features(
     Conjunctions with the side of the cue carry most of the signal: the same word is
     likely source just left of "said" and likely content right of "said that".
     """
-    words, static, in_quote = doc.words, doc.static, doc.in_quote
+    words, in_quote = doc.words, doc.in_quote
     cue_start, cue_end = cue
     cue_sentence = doc.sentence_of[cue_start]
     after = words[cue_end].lower if cue_end < last else "<e>"
@@ -239,7 +239,9 @@ def span_features(
         else:
             side, dist = "R", i - cue_end + 1
         row = [
-            *static[i],
+            *word.unigram,
+            *(words[i - 1].context[-1] if i > first else ("-1w=<b>",)),
+            *(words[i + 1].context[1] if i + 1 < last else ("1w=<b>",)),
             *word.sided[side],
             f"side={side}",
             f"side|d={side}|{_bucket(dist)}",
@@ -267,7 +269,7 @@ def _adjacent_quotes(doc: Document, cue: tuple[int, int]) -> set[int]:
         gap_before = range(quote.close + 1, cue[0])
         gap_after = range(cue[1], quote.open)
         if 0 <= cue[0] - quote.close <= 3 and all(not tokens[k].text[0].isalnum() or k >= cue[0] for k in gap_before):
-            out.update(range(quote.open, quote.close + 1))
+            out.update(range(quote.open, quote.end))
         elif 0 <= quote.open - cue[1] <= 3 and all(not tokens[k].text[0].isalnum() for k in gap_after):
-            out.update(range(quote.open, quote.close + 1))
+            out.update(range(quote.open, quote.end))
     return out

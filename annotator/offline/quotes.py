@@ -21,10 +21,20 @@ _SINGLE_CLOSE = "\u2019"
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """Token indices of the opening and closing marks (inclusive) of one quotation."""
+    """Token indices of the opening and closing marks of one quotation.
+
+    An unterminated quotation has no closing mark: ``close`` is then the index just
+    past its last token (the start of the next paragraph).
+    """
 
     open: int
     close: int
+    terminated: bool = True
+
+    @property
+    def end(self) -> int:
+        """Index just past the quotation, closing mark included."""
+        return self.close + 1 if self.terminated else self.close
 
     @property
     def inner(self) -> range:
@@ -37,12 +47,21 @@ class QuoteMap:
 
     quotes: list[Quote] = field(default_factory=list)
     singles: list[Quote] = field(default_factory=list)
-    def enclosing(self, index: int) -> Quote | None:
-        """The double quotation containing token ``index``, if any."""
+
+    def starting_at(self, index: int) -> Quote | None:
+        """The quotation whose opening mark is token ``index``."""
+        return next((q for q in self.quotes if q.open == index), None)
+
+    def complete(self, first: int, last: int) -> tuple[int, int]:
+        """Grow the token range ``[first, last)`` to the whole quotation when it holds
+        just one end of one: the tagger sees one paragraph, a quote may run over several."""
         for quote in self.quotes:
-            if quote.open < index < quote.close:
-                return quote
-        return None
+            end = quote.end
+            if quote.open < first <= quote.close and abs(end - last) <= 1:
+                return quote.open, max(last, end)
+            if first == quote.open and first < last < quote.close:
+                return first, end
+        return first, last
 
 
 def find_quotes(tokens: list[Token], paragraph_of: list[int]) -> QuoteMap:
@@ -61,7 +80,7 @@ def _pair_doubles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:
         if opened is not None and new_paragraph:
             if mark in _OPEN or mark in _STRAIGHT:
                 continue  # the mark continues a multi-paragraph quotation
-            quotes.append(Quote(opened, i))  # unterminated: it ends with its paragraph
+            quotes.append(Quote(opened, i, terminated=False))  # it ends with its paragraph
             opened = None
         if opened is None:
             # a closing mark opening a paragraph is a typo for an opening one
@@ -73,7 +92,7 @@ def _pair_doubles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:
         elif mark in _OPEN:
             opened = i  # an unclosed mark before it was stray
     if opened is not None:
-        quotes.append(Quote(opened, len(tokens)))
+        quotes.append(Quote(opened, len(tokens), terminated=False))
     return quotes
 
 

@@ -49,9 +49,9 @@ def _cover_quotes(doc: Document, first: int, last: int) -> tuple[int, int]:
     paragraph_first = doc.paragraph_of[first]
     paragraph_last = doc.paragraph_of[last - 1]
     for quote in doc.quotes.quotes:
-        if quote.open < last and quote.close >= first:
+        if quote.open < last and quote.end > first:
             start = quote.open if doc.paragraph_of[quote.open] == paragraph_first else first
-            end = min(quote.close + 1, len(doc.tokens))
+            end = quote.end
             if doc.paragraph_of[end - 1] != paragraph_last:
                 end = last
             first, last = min(first, start), max(last, end)
@@ -60,7 +60,7 @@ def _cover_quotes(doc: Document, first: int, last: int) -> tuple[int, int]:
 
 CUE_THRESHOLD = 0.4
 SOURCE_BIAS = 0.3
-CONTENT_BIAS = 0.5
+CONTENT_BIAS = 0.3
 
 
 class RelationTagger:
@@ -148,7 +148,7 @@ class RelationTagger:
         return Relation(
             tuple(range(*cue)),
             tuple(range(first + source[0], first + source[1])),
-            tuple((first + a, first + b) for a, b in pieces),
+            tuple(doc.quotes.complete(first + a, first + b) for a, b in pieces),
         )
 
 

@@ -26,8 +26,8 @@ def _signed_quotes(doc: Document) -> list[Relation]:
     tokens = doc.tokens
     out: list[Relation] = []
     for quote in doc.quotes.quotes:
-        dash = quote.close + 1
-        if dash >= len(tokens) or tokens[dash].text not in DASHES:
+        dash = quote.end
+        if not quote.terminated or dash >= len(tokens) or tokens[dash].text not in DASHES:
             continue
         end = dash + 1
         while end < len(tokens) and doc.paragraph_of[end] == doc.paragraph_of[dash]:
@@ -35,7 +35,7 @@ def _signed_quotes(doc: Document) -> list[Relation]:
         name = [i for i in range(dash + 1, end) if tokens[i].text[0].isalnum()]
         if not name or len(name) > MAX_SIGNATURE or not tokens[name[0]].text[0].isupper():
             continue
-        out.append(Relation((dash,), tuple(range(name[0], name[-1] + 1)), ((quote.open, quote.close + 1),)))
+        out.append(Relation((dash,), tuple(range(name[0], name[-1] + 1)), ((quote.open, quote.end),)))
     return out
 
 

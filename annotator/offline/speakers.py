@@ -33,6 +33,7 @@ PERSON_PRONOUNS = MALE | FEMALE | {"i", "me", "my", "we", "us", "our", "you"}
 GROUP_PRONOUNS = frozenset({"they", "them", "their", "it", "its"})
 RELATIVES = frozenset({"who", "which", "that", "whom", "whose"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z&.-]{1,7}$")
+_WORDS = re.compile(r"[\w']+")
 GENDER_WINDOW = 25
 HONORIFIC_WEIGHT = 5
 ANTECEDENT_WINDOW = 400
@@ -296,14 +297,14 @@ def _name_type(name: str, lex: Lexicon) -> SpeakerType:
 
 
 def _is_organization(text: str, lex: Lexicon) -> bool:
-    words = re.findall(r"[\w']+", text.lower())
+    words = _WORDS.findall(text.lower())
     if not words:
         return False
     return words[-1] in lex.organization_words or " ".join(words[-2:]) in lex.organization_words
 
 
 def _is_anonymous(lowered: str, lex: Lexicon) -> bool:
-    words = re.findall(r"[\w']+", lowered)
+    words = _WORDS.findall(lowered)
     if not words:
         return True
     if words[0] in {"a", "an", "some", "one", "two", "three", "several", "many", "most",

@@ -22,6 +22,7 @@ def _media_pattern(media: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])(?:the\s+)?({alternatives})(?![\w-])")
 
 
+@cache
 def _patterns(media: tuple[str, ...]) -> list[re.Pattern[str]]:
     outlet = _media_pattern(media).pattern
     return [
