@@ -21,6 +21,7 @@ from annotator.offline.hedging_stance import cue_lemma, hedging, stance
 from annotator.offline.lexicon import MODEL_DIR, Lexicon, content_hash, load_lexicon
 from annotator.offline.reported_speech import Relation, RelationTagger
 from annotator.offline.rules import rule_relations
+from annotator.offline.scheme import to_scheme
 from annotator.offline.speakers import ResolvedSpeaker, SpeakerResolver
 from annotator.offline.via import find_via
 
@@ -42,17 +43,22 @@ class OfflineBackend:
 
     name = "offline"
 
-    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+    def __init__(self, model_dir: Path = MODEL_DIR, split: bool = True) -> None:
         self._tagger = RelationTagger(model_dir)
         self._words = WordTable(read_clusters(model_dir / CLUSTER_FILE), self._tagger.known_attributes())
         self._lex: Lexicon = load_lexicon()
+        self.split = split
         self.prompt_version = content_hash()
         self.model = f"{MODEL_NAME}+{self.prompt_version[:8]}"
 
     def extract_claims(self, article: Article) -> list[ExtractedClaim]:
         """Every attributed claim of ``article``, in text order of its content."""
         doc = analyse(article.text, self._words)
-        relations = merge(self._tagger.relations(doc), rule_relations(doc))
+        relations = [
+            claim
+            for relation in merge(self._tagger.relations(doc), *rule_relations(doc))
+            for claim in to_scheme(doc, relation, split=self.split)
+        ]
         drafts = self._resolve(doc, relations)
         claims = [self._claim(doc, d) for d in drafts]
         order = sorted(range(len(claims)), key=lambda i: drafts[i].relation.content[0])
@@ -88,19 +94,34 @@ class OfflineBackend:
             hedging=level,
             hedge_cues=markers,
             stance=stance(cue, content, before, after, self._lex),
-            claim=restate(name, speaker, content),
+            claim=restate(name, speaker, content, cue),
         )
 
 
-def merge(tagged: list[Relation], ruled: list[Relation]) -> list[Relation]:
-    """Tagger relations plus rule relations whose content no tagged relation covers."""
-    taken = {i for r in tagged for a, b in r.content for i in range(a, b)}
-    out = list(tagged)
-    for relation in ruled:
-        tokens = {i for a, b in relation.content for i in range(a, b)}
+def merge(tagged: list[Relation], fills: list[Relation], overrides: list[Relation]) -> list[Relation]:
+    """Tagger relations plus rule relations.
+
+    A fill-in rule relation is kept only where no tagged relation covers most of its
+    content; an overriding one replaces the tagged relations that overlap its content
+    ("quoted X as saying": X is the source, not the outlet that quoted).
+    """
+    out = [t for t in tagged if not any(_covers(t, o) for o in overrides)] + overrides
+    taken = {i for r in out for a, b in r.content for i in range(a, b)}
+    for relation in fills:
+        tokens = _tokens(relation)
         if len(tokens & taken) * 2 < len(tokens):
             out.append(relation)
     return _dedupe(out)
+
+
+def _tokens(relation: Relation) -> set[int]:
+    return {i for a, b in relation.content for i in range(a, b)}
+
+
+def _covers(tagged: Relation, rule: Relation) -> bool:
+    """Whether a tagged relation overlaps most of a rule relation's content."""
+    content = _tokens(rule)
+    return len(_tokens(tagged) & content) * 2 >= len(content)
 
 
 def _dedupe(relations: list[Relation]) -> list[Relation]:
@@ -186,10 +207,13 @@ _PERSON_SUBJECTS = frozenset({"he", "she", "i"})
 _GROUP_SUBJECTS = frozenset({"it", "they", "we"})
 
 
-def restate(name: str, speaker: ResolvedSpeaker, content: str) -> str:
+def restate(name: str, speaker: ResolvedSpeaker, content: str, cue: str) -> str:
     """A standalone sentence: "that" dropped, a leading pronoun that can only mean the
-    speaker ("he" for a person, "it" for an organisation) replaced by the speaker's name."""
+    speaker ("he" for a person, "it" for an organisation) replaced by the speaker's name.
+    Content that is only an object ("claimed responsibility" for it) keeps its cue."""
     text = clean_fragment(" ".join(content.replace(FRAGMENT_SEPARATOR, " ").split()))
+    if cue_lemma(cue) == "claim" and "responsibility" in cue.lower():
+        return f"{name} claimed responsibility for {text}."
     first, _, rest = text.partition(" ")
     if first.lower() == "that" and rest:
         text = rest

@@ -82,7 +82,9 @@ def stance(cue: str, content: str, before: str, after: str, lex: Lexicon) -> Sta
     idiom = find_markers(f"{cue} {content[:30]}", lex.neutral_idioms)
     if head in lex.distance_cues and not idiom:
         return Stance.distance
-    if find_markers(f"{before} {content} {after}", lex.distance_markers):
+    if find_markers(f"{before} {content}", lex.distance_markers):
+        return Stance.distance
+    if find_markers(after, lex.distance_trailers):
         return Stance.distance
     if head not in lex.naming_cues and has_scare_quotes(content):
         return Stance.distance

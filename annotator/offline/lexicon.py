@@ -23,6 +23,7 @@ class Lexicon:
     endorse_cues: frozenset[str]
     distance_cues: frozenset[str]
     distance_markers: tuple[str, ...]
+    distance_trailers: tuple[str, ...]
     dispute_markers: tuple[str, ...]
     neutral_idioms: tuple[str, ...]
     naming_cues: frozenset[str]
@@ -55,6 +56,7 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         endorse_cues=frozenset(low(stance["endorse_cues"])),
         distance_cues=frozenset(low(stance["distance_cues"])),
         distance_markers=low(stance["distance_markers"]),
+        distance_trailers=low(stance["distance_trailers"]),
         dispute_markers=low(stance["dispute_markers"]),
         neutral_idioms=low(stance["neutral_idioms"]),
         naming_cues=frozenset(low(stance["naming_cues"])),

@@ -3,8 +3,8 @@
 - a quotation signed with a dash: ``"..." ― Sonya Herridge``;
 - ``X quoted Y as saying ...``: Y is the source, "as saying" the cue (the outlet X
   becomes ``via``).
-Rule relations only fill gaps: :func:`annotator.offline.backend.merge` keeps one only
-where no tagged relation already covers its content.
+Signed quotes only fill gaps; "quoted ... as saying" overrides the taggers, which take
+the outlet that quotes for the source (:func:`annotator.offline.backend.merge`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ DASHES = frozenset({"\u2015", "\u2014", "\u2013", "-", "--"})
 MAX_SIGNATURE = 6
 
 
-def rule_relations(doc: Document) -> list[Relation]:
-    """Relations found by rules, in text order."""
-    return sorted(_signed_quotes(doc) + _quoted_as_saying(doc), key=lambda r: r.content[0])
+def rule_relations(doc: Document) -> tuple[list[Relation], list[Relation]]:
+    """Relations found by rules: those that only fill gaps the taggers left, and those
+    that override what the taggers found for the same content."""
+    return _signed_quotes(doc), _quoted_as_saying(doc)
 
 
 def _signed_quotes(doc: Document) -> list[Relation]:

@@ -24,7 +24,8 @@ _FUNCTION_WORDS = frozenset(
     """the a an but and or in on at for to of by with from as if when while after before
     this that these those it its he she they we i you his her their our my your there here
     then so not no yes also however meanwhile still yet both either neither what who why how
-    where which mr mrs ms dr""".split()
+    where which mr mrs ms dr according one two three four five several many some most other
+    another each every all any""".split()
 )
 _CONNECTORS = frozenset({"of", "al", "al-", "de", "del", "la", "le", "van", "von", "bin", "wal", "."})
 MALE = frozenset({"he", "him", "his", "himself"})
@@ -34,6 +35,13 @@ GROUP_PRONOUNS = frozenset({"they", "them", "their", "it", "its"})
 RELATIVES = frozenset({"who", "which", "that", "whom", "whose"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z&.-]{1,7}$")
 _WORDS = re.compile(r"[\w']+")
+_POSSESSIVE_END = re.compile(r"['\u2019]s?$")
+_INTRODUCERS = frozenset({"according", "in", "on", "at", "after", "during", "for", "with", "by", "as", "while", "speaking"})
+DOCUMENT_NOUNS = frozenset(
+    """report reports study statement statements poll survey post posts tweet tweets memo
+    letter analysis review filing document documents release website blog op-ed editorial
+    article interview video ad advertisement campaign-ad page account""".split()
+)
 GENDER_WINDOW = 25
 HONORIFIC_WEIGHT = 5
 ANTECEDENT_WINDOW = 400
@@ -88,7 +96,6 @@ class SpeakerResolver:
         ``quote_speaker`` is the speaker of a quotation enclosing the source, which is
         who "I" or "we" means there.
         """
-        first, last = self._trim(first, last)
         mention = self._doc.span_text(first, last)
         words = mention.lower().split()
         lowered = mention.lower()
@@ -104,27 +111,24 @@ class SpeakerResolver:
             return self._anaphor(first, mention, SpeakerType.person)
         return self._named(first, last, mention)
 
-    def _trim(self, first: int, last: int) -> tuple[int, int]:
-        tokens = self._doc.tokens
-        while first < last - 1 and not tokens[first].text[0].isalnum():
-            first += 1
-        while last > first + 1 and not tokens[last - 1].text[0].isalnum() and tokens[last - 1].text != ")":
-            last -= 1
-        return first, last
-
     def _named(self, first: int, last: int, mention: str) -> ResolvedSpeaker:
+        """A source phrase that is not a pronoun: a name, a described name, an outlet's
+        document, a possessive phrase, or an unnamed description."""
         runs = [r for r in self._runs if first <= r.first and r.last <= last]
         lowered = mention.lower()
-        if _is_anonymous(lowered, self._lex) or not runs:
-            kind = SpeakerType.anonymous if not runs or _is_anonymous(lowered, self._lex) else None
-            if kind is SpeakerType.anonymous:
-                return ResolvedSpeaker(_clean_description(mention), SpeakerType.anonymous, None, mention)
-        run = _head_run(runs, self._lex)
+        words = _WORDS.findall(lowered)
+        if runs and any(w in DOCUMENT_NOUNS for w in words[1:]):
+            entity = self._entity_for(_strip_possessive(runs[0].text), runs[0].first)
+            return ResolvedSpeaker(entity.name, entity.type, None, mention)
+        if not runs or _is_anonymous(lowered, self._lex):
+            kind = SpeakerType.organization if _is_organization(mention, self._lex) else SpeakerType.anonymous
+            return ResolvedSpeaker(_clean_description(mention), kind, None, mention)
+        run = _head_run(runs)
+        if _POSSESSIVE_END.search(run.text) and run.last < last and not _later_run(runs, run):
+            kind = SpeakerType.organization if _is_organization(mention, self._lex) else SpeakerType.person
+            return ResolvedSpeaker(_clean_description(_drop_article(mention)), kind, None, mention)
         entity = self._entity_for(run.text, run.first)
-        if _is_organization(mention, self._lex) and entity.type is SpeakerType.person and run.last < last:
-            entity.type = SpeakerType.organization
-        role = _role(self._doc, first, run.first)
-        return ResolvedSpeaker(entity.name, entity.type, role, mention)
+        return ResolvedSpeaker(entity.name, entity.type, _role(self._doc, first, run.first), mention)
 
     def _entity_for(self, name: str, position: int) -> Entity:
         """The entity a name denotes, created on first sight and expanded to its fullest form.
@@ -210,7 +214,8 @@ class SpeakerResolver:
             if before and (best is None or before[-1] > best[0]):
                 best = (before[-1], entity)
         if best is None:
-            return ResolvedSpeaker(_clean_description(mention), SpeakerType.anonymous, None, mention)
+            fallback = SpeakerType.organization if kind is SpeakerType.organization else SpeakerType.anonymous
+            return ResolvedSpeaker(_clean_description(mention), fallback, None, mention)
         return ResolvedSpeaker(best[1].name, best[1].type, None, mention)
 
     def _unique_entities(self) -> list[Entity]:
@@ -224,6 +229,21 @@ class SpeakerResolver:
 def _key(name: str) -> str:
     """:func:`normalise_name`, memoised: articles repeat the same names many times."""
     return normalise_name(name)
+
+
+def trim_source(doc: Document, first: int, last: int) -> tuple[int, int]:
+    """A source span without edge punctuation or an introductory phrase the tagger swept
+    in ("According to a BBC report, JNIM" is JNIM)."""
+    tokens = doc.tokens
+    if tokens[first].text.lower() in _INTRODUCERS:
+        commas = [k for k in range(first, last - 1) if tokens[k].text == ","]
+        if commas:
+            first = commas[-1] + 1
+    while first < last - 1 and not tokens[first].text[0].isalnum():
+        first += 1
+    while last > first + 1 and not tokens[last - 1].text[0].isalnum() and tokens[last - 1].text != ")":
+        last -= 1
+    return first, last
 
 
 def name_runs(doc: Document) -> list[NameRun]:
@@ -280,12 +300,25 @@ def _acronyms(doc: Document, runs: list[NameRun]) -> dict[str, str]:
     return out
 
 
-def _head_run(runs: list[NameRun], lex: Lexicon) -> NameRun:
+def _head_run(runs: list[NameRun]) -> NameRun:
     """The name a source phrase is about: the first run, unless it is only an affiliation
     ("CNN's Jake Tapper") and a later run follows."""
-    if len(runs) > 1 and runs[0].text.endswith(("'s", "\u2019s")):
+    if len(runs) > 1 and _POSSESSIVE_END.search(runs[0].text):
         return runs[1]
     return runs[0]
+
+
+def _later_run(runs: list[NameRun], run: NameRun) -> bool:
+    return any(r.first > run.first for r in runs)
+
+
+def _strip_possessive(name: str) -> str:
+    return _POSSESSIVE_END.sub("", name)
+
+
+def _drop_article(text: str) -> str:
+    first, _, rest = text.partition(" ")
+    return rest if first.lower() in {"the", "a", "an"} and rest else text
 
 
 def _name_type(name: str, lex: Lexicon) -> SpeakerType:
