@@ -13,7 +13,7 @@ from pathlib import Path
 
 from annotator.extraction import ExtractedClaim
 from annotator.grounding import FRAGMENT_SEPARATOR, clean_fragment
-from annotator.models import Article, QuoteType, SpeakerType
+from annotator.models import Article, CharSpan, ClaimSpans, QuoteType, SpeakerType
 from annotator.offline.clusters import CLUSTER_FILE, read_clusters
 from annotator.offline.document import Document, analyse
 from annotator.offline.features import WordTable
@@ -26,7 +26,7 @@ from annotator.offline.speakers import ResolvedSpeaker, SpeakerResolver
 from annotator.offline.via import find_via
 
 MODEL_NAME = "offline-crf-1"
-_QUOTE_MARKS = frozenset("\"\u201c\u201d\u00ab\u00bb\u201e") | {"''", "``"}
+_EDGE_PUNCTUATION = frozenset({",", ".", ";", ":", "-", "--", "\u2014", "\u2013", "\u2015"})
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,8 @@ class OfflineBackend:
             for claim in to_scheme(doc, relation, split=self.split)
         ]
         drafts = self._resolve(doc, relations)
-        claims = [self._claim(doc, d) for d in drafts]
-        order = sorted(range(len(claims)), key=lambda i: drafts[i].relation.content[0])
-        return [claims[i] for i in order if claims[i].content]
+        found = [(d.relation.content[0], self._claim(doc, d)) for d in drafts]
+        return [claim for _, claim in sorted(found, key=lambda pair: pair[0]) if claim is not None]
 
     def _resolve(self, doc: Document, relations: list[Relation]) -> list[_Draft]:
         """Speakers in text order of their mention, so antecedents are already known."""
@@ -75,15 +74,19 @@ class OfflineBackend:
             drafts[index] = _Draft(relation, speaker, find_via(doc, relation, self._lex))
         return [drafts[i] for i in range(len(relations))]
 
-    def _claim(self, doc: Document, draft: _Draft) -> ExtractedClaim:
+    def _claim(self, doc: Document, draft: _Draft) -> ExtractedClaim | None:
+        """The claim of one relation, grounded here: the backend knows its exact offsets,
+        so short or repeated strings ("it", "he") never land on another occurrence."""
         relation, speaker = draft.relation, draft.speaker
-        name = speaker.name
-        content, quote_type = content_text(doc, relation)
+        pieces, quote_type = content_pieces(doc, relation)
+        if not pieces:
+            return None
+        content = FRAGMENT_SEPARATOR.join(doc.span_text(a, b) for a, b in pieces)
         cue = doc.span_text(relation.cue[0], relation.cue[-1] + 1)
         before, after = _frame(doc, relation)
         level, markers = hedging(content, self._lex)
-        return ExtractedClaim(
-            speaker=name,
+        claim = ExtractedClaim(
+            speaker=speaker.name,
             speaker_type=speaker.type,
             speaker_role=speaker.role,
             mention=speaker.mention,
@@ -94,8 +97,19 @@ class OfflineBackend:
             hedging=level,
             hedge_cues=markers,
             stance=stance(cue, content, before, after, self._lex),
-            claim=restate(name, speaker, content, cue),
+            claim=restate(speaker.name, speaker, content, cue),
         )
+        if claim.content == content:  # the validator's cleaning left it verbatim
+            claim._spans = ClaimSpans(
+                content=[_char_span(doc, a, b) for a, b in pieces],
+                mention=[_char_span(doc, relation.source[0], relation.source[-1] + 1)],
+                cue=[_char_span(doc, relation.cue[0], relation.cue[-1] + 1)],
+            )
+        return claim
+
+
+def _char_span(doc: Document, first: int, last: int) -> CharSpan:
+    return CharSpan(start=doc.tokens[first].start, end=doc.tokens[last - 1].end)
 
 
 def merge(tagged: list[Relation], fills: list[Relation], overrides: list[Relation]) -> list[Relation]:
@@ -145,50 +159,42 @@ def _enclosing_speaker(
     return None
 
 
-def content_text(doc: Document, relation: Relation) -> tuple[str, QuoteType]:
-    """Verbatim content (pieces joined by the fragment separator) and its quote type.
+def content_pieces(doc: Document, relation: Relation) -> tuple[list[tuple[int, int]], QuoteType]:
+    """Token ranges of the content as the scheme writes it, and its quote type.
 
-    A piece that is exactly one quotation loses its marks (scheme: a direct quote is
-    stored without them); marks inside a piece stay, which is what makes it mixed.
+    A piece that is exactly one quotation loses its marks (a direct quote is stored
+    without them); marks inside a piece stay, which is what makes it mixed. Edge
+    commas, stops and dashes go, inside the closing mark too.
     """
-    pieces: list[str] = []
+    pieces: list[tuple[int, int]] = []
     quoted = partial = 0
     for first, last in relation.content:
         first, last = _strip_punctuation(doc, first, last)
-        if first >= last:
-            continue
-        if _is_quotation(doc, first, last):
+        quote = doc.quotes.starting_at(first) if first < last else None
+        if quote is not None and last in {quote.close, quote.end}:
             quoted += 1
-            first, last = first + 1, last - 1
-            if first >= last:
-                continue
-        elif any(doc.tokens[i].text in _QUOTE_MARKS or doc.in_quote[i] for i in range(first, last)):
+            first, last = _strip_punctuation(doc, first + 1, min(last, quote.close))
+        elif any(doc.words[i].shape == "Q" or doc.in_quote[i] for i in range(first, last)):
             partial += 1
-        pieces.append(doc.span_text(first, last))
+        if first < last:
+            pieces.append((first, last))
     if quoted and not partial and quoted == len(pieces):
         kind = QuoteType.direct
     elif quoted or partial:
         kind = QuoteType.mixed
     else:
         kind = QuoteType.indirect
-    return FRAGMENT_SEPARATOR.join(pieces), kind
+    return pieces, kind
 
 
 def _strip_punctuation(doc: Document, first: int, last: int) -> tuple[int, int]:
     """Drop edge commas, stops and dashes (never quotation marks: they decide the type)."""
     tokens = doc.tokens
-    while first < last and tokens[first].text in {",", ".", ";", ":", "-", "--", "\u2014", "\u2013"}:
+    while first < last and tokens[first].text in _EDGE_PUNCTUATION:
         first += 1
-    while last > first and tokens[last - 1].text in {",", ".", ";", ":", "-", "--", "\u2014", "\u2013"}:
+    while last > first and tokens[last - 1].text in _EDGE_PUNCTUATION:
         last -= 1
     return first, last
-
-
-def _is_quotation(doc: Document, first: int, last: int) -> bool:
-    """Whether ``[first, last)`` is one quotation from its opening mark to its end
-    (the closing mark itself may have been left out)."""
-    quote = doc.quotes.starting_at(first)
-    return quote is not None and last in {quote.close, quote.end}
 
 
 def _frame(doc: Document, relation: Relation) -> tuple[str, str]:

@@ -5,6 +5,7 @@ rules the corpus does not follow:
 
 - the source is the name, not an introductory phrase swept in with it;
 - "claimed responsibility" is one cue and the content is what it is for;
+- "without saying ..." reports that nothing was claimed: no claim;
 - indirect content joining separately checkable propositions is split, one claim per
   proposition, each with the same speaker and cue ("it repelled the attacks,
   allegedly 'neutralising' 80 militants" is two claims); an author's stance adverb
@@ -29,7 +30,10 @@ _RESPONSIBILITY = ("responsibility", "for")
 
 
 def to_scheme(doc: Document, relation: Relation, split: bool = True) -> list[Relation]:
-    """One tagged relation as the scheme's claims (one, or several after splitting)."""
+    """One tagged relation as the scheme's claims (one, several after splitting, or none
+    for a speech act the text says did not happen: "without saying if ...")."""
+    if "without" in {doc.words[i].lower for i in (relation.cue[0] - 1, relation.cue[0]) if i >= 0}:
+        return []
     first, last = trim_source(doc, relation.source[0], relation.source[-1] + 1)
     relation = replace(relation, source=tuple(range(first, last)))
     relation = _claimed_responsibility(doc, relation)

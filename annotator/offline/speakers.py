@@ -27,6 +27,7 @@ _FUNCTION_WORDS = frozenset(
     where which mr mrs ms dr according one two three four five several many some most other
     another each every all any""".split()
 )
+_PARTICLES = ("al-", "el-", "ad-", "as-", "ash-", "ibn-", "bin-", "abu-")
 _CONNECTORS = frozenset({"of", "al", "al-", "de", "del", "la", "le", "van", "von", "bin", "wal", "."})
 MALE = frozenset({"he", "him", "his", "himself"})
 FEMALE = frozenset({"she", "her", "hers", "herself"})
@@ -147,7 +148,8 @@ class SpeakerResolver:
                 if len(key) > len(_key(entity.name)):
                     entity.name = name
             else:
-                entity = Entity(name, _name_type(name, self._lex))
+                named = name in self._acronyms.values()  # "Long Name (ACR)" names a body
+                entity = Entity(name, SpeakerType.organization if named else _name_type(name, self._lex))
                 self._by_last.setdefault(last_word, []).append(entity)
             self._entities[key] = entity
         entity.positions.append(position)
@@ -261,6 +263,8 @@ def name_runs(doc: Document) -> list[NameRun]:
                 j += 1
             elif word.lower() in _CONNECTORS and j + 1 < len(tokens) and _capitalised(tokens[j + 1].text):
                 j += 1
+            elif word.lower().startswith(_PARTICLES) and word[-1:].isalpha() and j > i:
+                j += 1  # "al-Islam" inside an Arabic name
             else:
                 break
         runs.append(NameRun(i, j, doc.span_text(i, j)))
