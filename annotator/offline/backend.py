@@ -99,13 +99,30 @@ class OfflineBackend:
             stance=stance(cue, content, before, after, self._lex),
             claim=restate(speaker.name, speaker, content, cue),
         )
-        if claim.content == content:  # the validator's cleaning left it verbatim
-            claim._spans = ClaimSpans(
-                content=[_char_span(doc, a, b) for a, b in pieces],
-                mention=[_char_span(doc, relation.source[0], relation.source[-1] + 1)],
-                cue=[_char_span(doc, relation.cue[0], relation.cue[-1] + 1)],
-            )
+        spans = [_char_span(doc, a, b) for a, b in pieces]
+        if _trim_to(spans, content, claim.content):
+            mention = [_char_span(doc, relation.source[0], relation.source[-1] + 1)]
+            cue_span = [_char_span(doc, relation.cue[0], relation.cue[-1] + 1)]
+            _trim_to(mention, speaker.mention, claim.mention)
+            _trim_to(cue_span, cue, claim.cue)
+            claim._spans = ClaimSpans(content=spans, mention=mention, cue=cue_span)
         return claim
+
+
+def _trim_to(spans: list[CharSpan], raw: str, cleaned: str) -> bool:
+    """Shrink the outer edges of ``spans`` in place by what the claim validator cut from
+    ``raw`` (enclosing quotation marks, a final full stop); ``False``, leaving them as
+    they are, if it changed more than the edges."""
+    lead = raw.find(cleaned)
+    if lead < 0 or not cleaned:
+        return False
+    tail = len(raw) - lead - len(cleaned)
+    first, last = spans[0], spans[-1]
+    if lead >= first.end - first.start or tail >= last.end - last.start:
+        return False
+    spans[0] = CharSpan(start=first.start + lead, end=first.end)
+    spans[-1] = CharSpan(start=spans[-1].start, end=spans[-1].end - tail)
+    return True
 
 
 def _char_span(doc: Document, first: int, last: int) -> CharSpan:

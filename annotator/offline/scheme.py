@@ -35,6 +35,8 @@ def to_scheme(doc: Document, relation: Relation, split: bool = True) -> list[Rel
     if "without" in {doc.words[i].lower for i in (relation.cue[0] - 1, relation.cue[0]) if i >= 0}:
         return []
     first, last = trim_source(doc, relation.source[0], relation.source[-1] + 1)
+    if not any(doc.tokens[i].text[0].isalnum() for i in range(first, last)):
+        return []  # a source of punctuation only names no one
     relation = replace(relation, source=tuple(range(first, last)))
     relation = _claimed_responsibility(doc, relation)
     if not split:

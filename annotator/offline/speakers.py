@@ -37,6 +37,8 @@ RELATIVES = frozenset({"who", "which", "that", "whom", "whose"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z&.-]{1,7}$")
 _WORDS = re.compile(r"[\w']+")
 _POSSESSIVE_END = re.compile(r"['\u2019]s?$")
+_NAME_SHAPE = re.compile(r"[A-Z][\w'\u2019-]*\.?(?: [A-Z][\w'\u2019-]*\.?){0,3}")
+_PREPOSITIONS = frozenset("of at for from with in on by to and or".split())
 _INTRODUCERS = frozenset({"according", "in", "on", "at", "after", "during", "for", "with", "by", "as", "while", "speaking"})
 DOCUMENT_NOUNS = frozenset(
     """report reports study statement statements poll survey post posts tweet tweets memo
@@ -87,8 +89,10 @@ class SpeakerResolver:
         self._acronyms = _acronyms(doc, self._runs)
         self._entities: dict[str, Entity] = {}
         self._by_last: dict[str, list[Entity]] = {}
+        mid_sentence = _capitalised_mid_sentence(doc)
         for run in self._runs:
-            self._entity_for(run.text, run.first)
+            if run.last - run.first > 1 or run.text in mid_sentence or not _sentence_initial(doc, run):
+                self._entity_for(run.text, run.first)
         self._guess_genders()
 
     def resolve(self, first: int, last: int, quote_speaker: ResolvedSpeaker | None) -> ResolvedSpeaker:
@@ -124,7 +128,7 @@ class SpeakerResolver:
         if not runs or _is_anonymous(lowered, self._lex):
             kind = SpeakerType.organization if _is_organization(mention, self._lex) else SpeakerType.anonymous
             return ResolvedSpeaker(_clean_description(mention), kind, None, mention)
-        run = _head_run(runs)
+        run = _head_run(runs, self._doc.words)
         if _POSSESSIVE_END.search(run.text) and run.last < last and not _later_run(runs, run):
             kind = SpeakerType.organization if _is_organization(mention, self._lex) else SpeakerType.person
             return ResolvedSpeaker(_clean_description(_drop_article(mention)), kind, None, mention)
@@ -144,8 +148,11 @@ class SpeakerResolver:
             last_word = key.rsplit(" ", 1)[-1]
             fuller = [e for e in self._by_last.get(last_word, []) if same_source(name, e.name)]
             if fuller:
-                entity = max(fuller, key=lambda e: len(e.name))
-                if len(key) > len(_key(entity.name)):
+                entity = max(fuller, key=lambda e: (_looks_like_name(e.name), len(e.name)))
+                better = _looks_like_name(name) and (
+                    len(key) > len(_key(entity.name)) or not _looks_like_name(entity.name)
+                )
+                if better:
                     entity.name = name
             else:
                 named = name in self._acronyms.values()  # "Long Name (ACR)" names a body
@@ -162,8 +169,8 @@ class SpeakerResolver:
         female = [i for i, w in enumerate(words) if w.lower in FEMALE]
         votes: dict[int, list[int]] = {}
         for run in self._runs:
-            entity = self._entities[_key(self._acronyms.get(run.text, run.text))]
-            if entity.type is not SpeakerType.person:
+            entity = self._entities.get(_key(self._acronyms.get(run.text, run.text)))
+            if entity is None or entity.type is not SpeakerType.person:
                 continue
             tally = votes.setdefault(id(entity), [0, 0])
             title = _title_before(words, run.first)
@@ -304,12 +311,36 @@ def _acronyms(doc: Document, runs: list[NameRun]) -> dict[str, str]:
     return out
 
 
-def _head_run(runs: list[NameRun]) -> NameRun:
-    """The name a source phrase is about: the first run, unless it is only an affiliation
-    ("CNN's Jake Tapper") and a later run follows."""
-    if len(runs) > 1 and _POSSESSIVE_END.search(runs[0].text):
-        return runs[1]
-    return runs[0]
+def _head_run(runs: list[NameRun], words: list[Word]) -> NameRun:
+    """The name a source phrase is about: the first run, unless it only modifies a later
+    one: an affiliation ("CNN's Jake Tapper") or a title ("Republican presidential
+    candidate Donald Trump", a lower-case role word just before the later name). A later
+    run after a preposition is an affiliation of the first ("Joel Pollak of Breitbart")."""
+    head = runs[0]
+    for run in runs[1:]:
+        before = words[run.first - 1].lower
+        if _POSSESSIVE_END.search(head.text) or (before.isalpha() and before not in _PREPOSITIONS and words[run.first - 1].shape == "x"):
+            head = run
+        else:
+            break
+    return head
+
+
+def _looks_like_name(name: str) -> bool:
+    """One to four capitalised words: a name, not a headline fragment swept into a run."""
+    return bool(_NAME_SHAPE.fullmatch(name))
+
+
+def _capitalised_mid_sentence(doc: Document) -> set[str]:
+    """Capitalised words standing after the first token of their sentence."""
+    starts = {s.first for s in doc.sentences}
+    return {t.text for i, t in enumerate(doc.tokens) if t.text[:1].isupper() and i not in starts and doc.words[i - 1].shape != "Q"}
+
+
+def _sentence_initial(doc: Document, run: NameRun) -> bool:
+    """Whether a run opens its sentence (after any opening quotation mark)."""
+    first = doc.sentences[doc.sentence_of[run.first]].first
+    return all(doc.words[i].shape == "Q" for i in range(first, run.first))
 
 
 def _later_run(runs: list[NameRun], run: NameRun) -> bool:
@@ -347,7 +378,10 @@ def _is_anonymous(lowered: str, lex: Lexicon) -> bool:
     if words[0] in {"a", "an", "some", "one", "two", "three", "several", "many", "most",
                     "other", "others", "few", "certain", "unnamed", "anonymous"}:
         return True
-    return words[0] in lex.anonymous_heads or (words[0] == "the" and len(words) > 1 and words[-1] in lex.anonymous_heads)
+    if words[0] in lex.anonymous_heads:
+        return True
+    # "Top Sanders strategists", "the officials": a group named by a common plural noun
+    return len(words) > 1 and words[-1] in lex.anonymous_heads
 
 
 def _clean_description(mention: str) -> str:

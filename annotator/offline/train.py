@@ -26,8 +26,8 @@ from annotator.offline.reported_speech import CUE_MODEL, SPAN_MODEL, window
 
 MODEL_DIR = Path(__file__).parent / "models"
 CUE, CONTENT, SOURCE, OUTSIDE = "C", "T", "S", "O"
-CUE_PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 150, "feature.minfreq": 2}
-SPAN_PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 150, "feature.minfreq": 2}
+CUE_PARAMS = {"c1": 1.0, "c2": 0.05, "max_iterations": 200, "feature.minfreq": 2}
+SPAN_PARAMS = {"c1": 1.0, "c2": 0.05, "max_iterations": 200, "feature.minfreq": 2}
 
 
 @dataclass(frozen=True)
