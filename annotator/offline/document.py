@@ -57,5 +57,5 @@ def analyse(text: str, table: WordTable) -> Document:
     words = table.words(tokens)
     return Document(
         text, tokens, sentences, paragraph_of, sentence_of, quotes, words, in_quote,
-        static_features(words, table.known),
+        static_features(words, table.cue_known),
     )

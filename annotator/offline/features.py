@@ -82,21 +82,29 @@ class Word:
     unigram: tuple[str, ...]
     cue_extra: tuple[str, ...]
     context: dict[int, tuple[str, ...]]
+    span_unigram: tuple[str, ...]
+    span_context: dict[int, tuple[str, ...]]
     sided: dict[str, tuple[str, ...]]
 
 
 class WordTable:
     """Builds :class:`Word` records against one cluster map, memoised by surface form.
 
-    With ``known`` (the attributes the trained taggers weigh), feature strings the
-    models would ignore are dropped when a word is first built: handing crfsuite a
+    Given the attributes each trained tagger weighs, feature strings a tagger would
+    ignore are left out of its rows when a word is first built: handing crfsuite a
     string costs about as much as scoring it, and a quarter of them carry no weight.
     """
 
-    def __init__(self, clusters: Clusters, known: frozenset[str] | None = None) -> None:
+    def __init__(
+        self,
+        clusters: Clusters,
+        cue_known: frozenset[str] | None = None,
+        span_known: frozenset[str] | None = None,
+    ) -> None:
         self._clusters = clusters
         self._words: dict[str, Word] = {}
-        self.known = known
+        self.cue_known = cue_known
+        self.span_known = span_known
 
     def word(self, text: str) -> Word:
         found = self._words.get(text)
@@ -120,23 +128,31 @@ class WordTable:
             + ((f"side|pron={side}",) if pronoun else ())
             for side in "LCR"
         }
-        if self.known is not None:
-            unigram, cue_extra = self.keep(unigram), self.keep(cue_extra)
-            context = {o: self.keep(c) for o, c in context.items()}
-            sided = {side: self.keep(c) for side, c in sided.items()}
-        return Word(lower, lem, shp, fine, unigram, cue_extra, context, sided)
-
-    def keep(self, features: tuple[str, ...]) -> tuple[str, ...]:
-        """``features`` without the strings no model weighs (all of them when untrained)."""
-        known = self.known
-        if known is None:
-            return features
-        return tuple(f for f in features if f in known)
+        cue, span = self.cue_known, self.span_known
+        return Word(
+            lower,
+            lem,
+            shp,
+            fine,
+            _keep(unigram, cue),
+            _keep(cue_extra, cue),
+            {o: _keep(c, cue) for o, c in context.items()},
+            _keep(unigram, span),
+            {o: _keep(context[o], span) for o in (-1, 1)},
+            {side: _keep(c, span) for side, c in sided.items()},
+        )
 
     def words(self, tokens: list[Token]) -> list[Word]:
         """The :class:`Word` of every token of an article."""
         word = self.word
         return [word(t.text) for t in tokens]
+
+
+def _keep(features: tuple[str, ...], known: frozenset[str] | None) -> tuple[str, ...]:
+    """``features`` without the strings a tagger does not weigh (all of them untrained)."""
+    if known is None:
+        return features
+    return tuple(f for f in features if f in known)
 
 
 def static_features(words: list[Word], known: frozenset[str] | None = None) -> list[tuple[str, ...]]:
@@ -212,6 +228,13 @@ def _bucket(distance: int) -> str:
     return "21+"
 
 
+_SIDED_DISTANCE = {
+    (side, d): f"side|d={side}|{_bucket(d)}" for side in "LCR" for d in range(0, 22)
+}
+_SIDED_QUOTE = {(side, q): f"side|q={side}|{int(q)}" for side in "LCR" for q in (False, True)}
+_SENTENCE = {k: f"sent={k}" for k in (-1, 0, 1)}
+
+
 def span_features(
     doc: Document, first: int, last: int, cue: tuple[int, int], other_cues: list[int]
 ) -> list[list[str]]:
@@ -220,15 +243,20 @@ def span_features(
     ``cue`` is the cue's token range; ``other_cues`` are starts of other cues in the
     window, so the tagger can learn that content tends to stop before a second cue.
     Conjunctions with the side of the cue carry most of the signal: the same word is
-    likely source just left of "said" and likely content right of "said that".
+    likely source just left of "said" and likely content right of "said that". Strings
+    that repeat across a window are formatted once per window, not per token.
     """
-    words, in_quote = doc.words, doc.in_quote
+    words, in_quote, sentence_of = doc.words, doc.in_quote, doc.sentence_of
     cue_start, cue_end = cue
-    cue_sentence = doc.sentence_of[cue_start]
+    cue_sentence = sentence_of[cue_start]
     after = words[cue_end].lower if cue_end < last else "<e>"
     before = words[cue_start - 1].lower if cue_start > first else "<s>"
     adjacent = _adjacent_quotes(doc, cue)
     head = f"cue={words[cue_start].lemma}"
+    per_side = {
+        side: (f"side={side}", f"side|after={side}|{after}", f"side|before={side}|{before}", head, f"{head}|{side}")
+        for side in "LCR"
+    }
     rows: list[list[str]] = []
     for i in range(first, last):
         word = words[i]
@@ -238,25 +266,23 @@ def span_features(
             side, dist = "L", cue_start - i
         else:
             side, dist = "R", i - cue_end + 1
+        offset = sentence_of[i] - cue_sentence
         row = [
-            *word.unigram,
-            *(words[i - 1].context[-1] if i > first else ("-1w=<b>",)),
-            *(words[i + 1].context[1] if i + 1 < last else ("1w=<b>",)),
+            *word.span_unigram,
+            *(words[i - 1].span_context[-1] if i > first else ("-1w=<b>",)),
+            *(words[i + 1].span_context[1] if i + 1 < last else ("1w=<b>",)),
             *word.sided[side],
-            f"side={side}",
-            f"side|d={side}|{_bucket(dist)}",
-            f"side|q={side}|{int(in_quote[i])}",
-            f"side|after={side}|{after}",
-            f"side|before={side}|{before}",
-            f"sent={min(max(doc.sentence_of[i] - cue_sentence, -1), 1)}",
-            head,
-            f"{head}|{side}",
+            *per_side[side],
+            _SIDED_DISTANCE[side, min(dist, 21)],
+            _SIDED_QUOTE[side, in_quote[i]],
+            _SENTENCE[-1 if offset < 0 else 1 if offset > 0 else 0],
         ]
         if i in adjacent:
             row.append("adjq")
-        lo, hi = (i, cue_start) if i < cue_start else (cue_end, i)
-        if other_cues and any(lo < c < hi for c in other_cues):
-            row.append(f"cuebetween|{side}")
+        if other_cues:
+            lo, hi = (i, cue_start) if i < cue_start else (cue_end, i)
+            if any(lo < c < hi for c in other_cues):
+                row.append(f"cuebetween|{side}")
         rows.append(row)
     return rows
 

@@ -87,12 +87,9 @@ class RelationTagger:
         self.source_bias = source_bias
         self.content_bias = content_bias
 
-    def known_attributes(self) -> frozenset[str]:
-        """Every attribute either tagger gives a non-zero weight."""
-        known: set[str] = set()
-        for tagger in (self._cue, self._span):
-            known.update(attr for (attr, _), weight in tagger.info().state_features.items() if weight)
-        return frozenset(known)
+    def known_attributes(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The attributes the cue tagger and the span tagger give a non-zero weight."""
+        return _weighed(self._cue), _weighed(self._span)
 
     def cues(self, doc: Document) -> list[tuple[int, int]]:
         """Cue token runs, in text order."""
@@ -153,6 +150,10 @@ class RelationTagger:
             tuple(range(first + source[0], first + source[1])),
             tuple(doc.quotes.complete(first + a, first + b) for a, b in pieces),
         )
+
+
+def _weighed(tagger: pycrfsuite.Tagger) -> frozenset[str]:
+    return frozenset(attr for (attr, _), weight in tagger.info().state_features.items() if weight)
 
 
 def best_segment(
