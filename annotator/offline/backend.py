@@ -45,7 +45,9 @@ class OfflineBackend:
 
     def __init__(self, model_dir: Path = MODEL_DIR, split: bool = True) -> None:
         self._tagger = RelationTagger(model_dir)
-        self._words = WordTable(read_clusters(model_dir / CLUSTER_FILE), *self._tagger.known_attributes())
+        self._words = WordTable(
+            read_clusters(model_dir / CLUSTER_FILE), self._tagger.cue_known, self._tagger.span_known
+        )
         self._lex: Lexicon = load_lexicon()
         self.split = split
         self.prompt_version = content_hash()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from annotator.offline.features import Word, WordTable, static_features
+from annotator.offline.features import Word, WordTable
 from annotator.offline.quotes import QuoteMap, find_quotes
 from annotator.offline.sentences import Sentence, Token, split_sentences, tokenize
 
@@ -25,7 +25,6 @@ class Document:
     quotes: QuoteMap
     words: list[Word]
     in_quote: list[bool]
-    static: list[tuple[str, ...]]
 
     def span_text(self, first: int, last: int) -> str:
         """Verbatim text covered by tokens ``[first, last)``."""
@@ -55,7 +54,4 @@ def analyse(text: str, table: WordTable) -> Document:
     for quote in quotes.quotes:
         in_quote[quote.open + 1 : quote.close] = [True] * len(quote.inner)
     words = table.words(tokens)
-    return Document(
-        text, tokens, sentences, paragraph_of, sentence_of, quotes, words, in_quote,
-        static_features(words, table.cue_known),
-    )
+    return Document(text, tokens, sentences, paragraph_of, sentence_of, quotes, words, in_quote)

@@ -1,10 +1,9 @@
 """CRF features for the two taggers, built from tokens alone (no parser, no tagger).
 
 Feature strings that depend only on a word form are built once per form
-(:class:`WordTable`) and reused by every later token of that form, and the features of
-a token that do not depend on the sequence are built once per article
-(:func:`static_features`), because feature extraction and handing strings to crfsuite,
-not CRF decoding, dominate the run time.
+(:class:`WordTable`) and reused by every later token of that form, and strings a
+trained tagger gives no weight are never built into its rows: feature extraction and
+handing strings to crfsuite, not CRF decoding, dominate the run time.
 """
 
 from __future__ import annotations
@@ -155,46 +154,46 @@ def _keep(features: tuple[str, ...], known: frozenset[str] | None) -> tuple[str,
     return tuple(f for f in features if f in known)
 
 
-def static_features(words: list[Word], known: frozenset[str] | None = None) -> list[tuple[str, ...]]:
-    """Features of each token that do not depend on the sequence it is tagged in: the
-    word, its neighbours (two either side, across sentence ends) and the word bigram.
-
-    Computed once per article; both taggers start every row from them. Bigrams no
-    model weighs are left out when ``known`` is given.
-    """
-    padded = [None, None, *words, None, None]
+def static_features(
+    words: list[Word], first: int, last: int, known: frozenset[str] | None
+) -> list[tuple[str, ...]]:
+    """Features of tokens ``[first, last)`` that do not depend on the sequence they are
+    tagged in: the word, its neighbours (two either side, across sentence ends) and the
+    word bigram (left out when the tagger does not weigh it)."""
+    n = len(words)
     out: list[tuple[str, ...]] = []
-    previous = "<b>"
-    for k, word in enumerate(words, 2):
-        far_left, left, right, far_right = padded[k - 2], padded[k - 1], padded[k + 1], padded[k + 2]
+    previous = words[first - 1].lower if first else "<b>"
+    for i in range(first, last):
+        word = words[i]
         bigram = f"-1w|w={previous}|{word.lower}"
         out.append(
             word.unigram
-            + (far_left.context[-2] if far_left else ("-2w=<b>",))
-            + (left.context[-1] if left else ("-1w=<b>",))
-            + (right.context[1] if right else ("1w=<b>",))
-            + (far_right.context[2] if far_right else ("2w=<b>",))
+            + (words[i - 2].context[-2] if i >= 2 else ("-2w=<b>",))
+            + (words[i - 1].context[-1] if i >= 1 else ("-1w=<b>",))
+            + (words[i + 1].context[1] if i + 1 < n else ("1w=<b>",))
+            + (words[i + 2].context[2] if i + 2 < n else ("2w=<b>",))
             + ((bigram,) if known is None or bigram in known else ())
         )
         previous = word.lower
     return out
 
 
-def cue_features(doc: Document, sentence: Sentence) -> list[list[str]]:
+def cue_features(doc: Document, sentence: Sentence, known: frozenset[str] | None = None) -> list[list[str]]:
     """Features for tagging cue tokens in one sentence.
 
     Besides the word and its neighbours, the distance to the nearest quotation mark on
     either side: a verb right after a closing mark or right before an opening one is
     almost always a cue.
     """
-    words, static, in_quote = doc.words, doc.static, doc.in_quote
+    words, in_quote = doc.words, doc.in_quote
     first, last = sentence.first, sentence.last
+    static = static_features(words, first, last, known)
     marks = [i for i in range(first, last) if words[i].shape == "Q"]
     has_quote = "sentq=1" if marks else "sentq=0"
     rows: list[list[str]] = []
     for i in range(first, last):
         word = words[i]
-        row = [*static[i], *word.cue_extra, has_quote, "q=1" if in_quote[i] else "q=0"]
+        row = [*static[i - first], *word.cue_extra, has_quote, "q=1" if in_quote[i] else "q=0"]
         if marks:
             left = [i - m for m in marks if 0 < i - m <= 3]
             right = [m - i for m in marks if 0 < m - i <= 3]

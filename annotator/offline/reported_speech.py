@@ -83,20 +83,24 @@ class RelationTagger:
         self._cue.open(str(model_dir / CUE_MODEL))
         self._span = pycrfsuite.Tagger()
         self._span.open(str(model_dir / SPAN_MODEL))
+        self.cue_known, self.span_known = _weighed(self._cue), _weighed(self._span)
         self.cue_threshold = cue_threshold
         self.source_bias = source_bias
         self.content_bias = content_bias
 
-    def known_attributes(self) -> tuple[frozenset[str], frozenset[str]]:
-        """The attributes the cue tagger and the span tagger give a non-zero weight."""
-        return _weighed(self._cue), _weighed(self._span)
-
     def cues(self, doc: Document) -> list[tuple[int, int]]:
-        """Cue token runs, in text order."""
+        """Cue token runs, in text order.
+
+        Sentences wholly inside a quotation are not tagged: PolNeAR marks almost no cue
+        there (under 0.2% of train cues), and they are an eighth of all sentences.
+        """
         runs: list[tuple[int, int]] = []
         tagger = self._cue
+        quoted = doc.in_quote
         for sentence in doc.sentences:
-            tagger.set(cue_features(doc, sentence))
+            if all(quoted[i] or doc.words[i].shape == "Q" for i in range(sentence.first, sentence.last)):
+                continue
+            tagger.set(cue_features(doc, sentence, self.cue_known))
             for offset in range(sentence.last - sentence.first):
                 if tagger.marginal("C", offset) < self.cue_threshold:
                     continue
@@ -153,6 +157,7 @@ class RelationTagger:
 
 
 def _weighed(tagger: pycrfsuite.Tagger) -> frozenset[str]:
+    """The attributes a tagger gives a non-zero weight: the only strings worth passing."""
     return frozenset(attr for (attr, _), weight in tagger.info().state_features.items() if weight)
 
 
