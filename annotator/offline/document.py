@@ -5,8 +5,8 @@ Training and extraction share this so the tagger sees identical inputs in both.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 from annotator.offline.features import Word, WordTable
 from annotator.offline.quotes import QuoteMap, find_quotes
@@ -26,29 +26,26 @@ class Document:
     words: list[Word]
     in_quote: list[bool]
 
+    @cached_property
+    def capitalised(self) -> list[int]:
+        """Indices of tokens that start with a capital letter (name candidates)."""
+        return [i for i, t in enumerate(self.tokens) if t.text[:1].isupper()]
+
     def span_text(self, first: int, last: int) -> str:
         """Verbatim text covered by tokens ``[first, last)``."""
         return self.text[self.tokens[first].start : self.tokens[last - 1].end]
-
-    def token_at(self, offset: int) -> int:
-        """Index of the token containing or following character ``offset``."""
-        return bisect_right(self._starts, offset) - 1
-
-    @property
-    def _starts(self) -> list[int]:
-        return [t.start for t in self.tokens]
 
 
 def analyse(text: str, table: WordTable) -> Document:
     """Tokenise, split and pair quotes once per article."""
     tokens = tokenize(text)
     sentences = split_sentences(text, tokens)
-    paragraph_of = [0] * len(tokens)
-    sentence_of = [0] * len(tokens)
+    paragraph_of: list[int] = []
+    sentence_of: list[int] = []
     for index, sentence in enumerate(sentences):
-        for i in range(sentence.first, sentence.last):
-            paragraph_of[i] = sentence.paragraph
-            sentence_of[i] = index
+        size = sentence.last - sentence.first
+        paragraph_of += [sentence.paragraph] * size
+        sentence_of += [index] * size
     quotes = find_quotes(tokens, paragraph_of)
     in_quote = [False] * len(tokens)
     for quote in quotes.quotes:

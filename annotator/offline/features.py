@@ -190,17 +190,13 @@ def cue_features(doc: Document, sentence: Sentence, known: frozenset[str] | None
     static = static_features(words, first, last, known)
     marks = [i for i in range(first, last) if words[i].shape == "Q"]
     has_quote = "sentq=1" if marks else "sentq=0"
+    near = _quote_distances(marks) if marks else {}
     rows: list[list[str]] = []
     for i in range(first, last):
         word = words[i]
         row = [*static[i - first], *word.cue_extra, has_quote, "q=1" if in_quote[i] else "q=0"]
-        if marks:
-            left = [i - m for m in marks if 0 < i - m <= 3]
-            right = [m - i for m in marks if 0 < m - i <= 3]
-            if left:
-                row.append(f"qL={min(left)}")
-            if right:
-                row.append(f"qR={min(right)}")
+        if i in near:
+            row.extend(near[i])
         if i > first:
             prev = words[i - 1]
             row.append(f"-1s|l={prev.shape}|{word.lemma}")
@@ -213,6 +209,25 @@ def cue_features(doc: Document, sentence: Sentence, known: frozenset[str] | None
             row.append("EOS")
         rows.append(row)
     return rows
+
+
+def _quote_distances(marks: list[int]) -> dict[int, list[str]]:
+    """For tokens up to three after or before a quotation mark, the nearest distance on
+    each side as features (``qL``: a mark to the left, ``qR``: to the right)."""
+    left: dict[int, int] = {}
+    right: dict[int, int] = {}
+    for m in marks:
+        for d in (1, 2, 3):
+            if left.get(m + d, 9) > d:
+                left[m + d] = d
+            if right.get(m - d, 9) > d:
+                right[m - d] = d
+    out: dict[int, list[str]] = {}
+    for i, d in left.items():
+        out.setdefault(i, []).append(f"qL={d}")
+    for i, d in right.items():
+        out.setdefault(i, []).append(f"qR={d}")
+    return out
 
 
 def _bucket(distance: int) -> str:

@@ -260,7 +260,7 @@ def name_runs(doc: Document) -> list[NameRun]:
     tokens = doc.tokens
     runs: list[NameRun] = []
     end = 0
-    for i in [k for k, t in enumerate(tokens) if t.text[:1].isupper()]:
+    for i in doc.capitalised:
         if i < end or not _name_start(tokens[i].text):
             continue
         j = i + 1
@@ -334,7 +334,12 @@ def _looks_like_name(name: str) -> bool:
 def _capitalised_mid_sentence(doc: Document) -> set[str]:
     """Capitalised words standing after the first token of their sentence."""
     starts = {s.first for s in doc.sentences}
-    return {t.text for i, t in enumerate(doc.tokens) if t.text[:1].isupper() and i not in starts and doc.words[i - 1].shape != "Q"}
+    tokens, words = doc.tokens, doc.words
+    return {
+        tokens[i].text
+        for i in doc.capitalised
+        if i not in starts and words[i - 1].shape != "Q"
+    }
 
 
 def _sentence_initial(doc: Document, run: NameRun) -> bool:
