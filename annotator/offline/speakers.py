@@ -165,8 +165,13 @@ class SpeakerResolver:
     def _guess_genders(self) -> None:
         """Honorifics decide; otherwise the majority of he/she pronouns just after a name."""
         words = self._doc.words
-        male = [i for i, w in enumerate(words) if w.lower in MALE]
-        female = [i for i, w in enumerate(words) if w.lower in FEMALE]
+        male: list[int] = []
+        female: list[int] = []
+        for i, word in enumerate(words):
+            if word.lower in MALE:
+                male.append(i)
+            elif word.lower in FEMALE:
+                female.append(i)
         votes: dict[int, list[int]] = {}
         for run in self._runs:
             entity = self._entities.get(_key(self._acronyms.get(run.text, run.text)))
