@@ -191,3 +191,10 @@ def test_backend_is_deterministic_and_names_its_model(backend: OfflineBackend) -
     again = [c.model_dump() for c in OfflineBackend().extract_claims(article)]
     assert first == again and first
     assert backend.model.startswith("offline-") and len(backend.prompt_version) == 16
+
+
+def test_actions_and_intentions_are_not_claims_but_beliefs_are(backend: OfflineBackend) -> None:
+    assert _claims(backend, "Senator Jane Doe endorsed the governor for president on Monday.") == []
+    belief = _only(backend, "Officials believe the attack was coordinated.")
+    assert (belief.cue, belief.speaker_type) == ("believe", SpeakerType.anonymous)
+    assert "the attack was coordinated" in belief.content

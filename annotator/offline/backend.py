@@ -43,13 +43,14 @@ class OfflineBackend:
 
     name = "offline"
 
-    def __init__(self, model_dir: Path = MODEL_DIR, split: bool = True) -> None:
+    def __init__(self, model_dir: Path = MODEL_DIR, split: bool = True, scope: str = "scheme") -> None:
         self._tagger = RelationTagger(model_dir)
         self._words = WordTable(
             read_clusters(model_dir / CLUSTER_FILE), self._tagger.cue_known, self._tagger.span_known
         )
         self._lex: Lexicon = load_lexicon()
         self.split = split
+        self._actions = self._lex.action_cues if scope == "scheme" else frozenset()
         self.prompt_version = content_hash()
         self.model = f"{MODEL_NAME}+{self.prompt_version[:8]}"
 
@@ -59,7 +60,7 @@ class OfflineBackend:
         relations = [
             claim
             for relation in merge(self._tagger.relations(doc), *rule_relations(doc))
-            for claim in to_scheme(doc, relation, split=self.split)
+            for claim in to_scheme(doc, relation, self._actions, split=self.split)
         ]
         drafts = self._resolve(doc, relations)
         found = [(d.relation.content[0], self._claim(doc, d)) for d in drafts]

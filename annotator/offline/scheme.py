@@ -6,6 +6,7 @@ rules the corpus does not follow:
 - the source is the name, not an introductory phrase swept in with it;
 - "claimed responsibility" is one cue and the content is what it is for;
 - "without saying ..." reports that nothing was claimed: no claim;
+- a source's actions and bare intentions ("X backs Y", "X wants to") are not claims;
 - indirect content joining separately checkable propositions is split, one claim per
   proposition, each with the same speaker and cue ("it repelled the attacks,
   allegedly 'neutralising' 80 militants" is two claims); an author's stance adverb
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from annotator.offline.document import Document
+from annotator.offline.hedging_stance import AUXILIARIES
 from annotator.offline.reported_speech import Relation
 from annotator.offline.speakers import trim_source
 
@@ -29,10 +31,16 @@ SUBJECT_PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i"})
 _RESPONSIBILITY = ("responsibility", "for")
 
 
-def to_scheme(doc: Document, relation: Relation, split: bool = True) -> list[Relation]:
-    """One tagged relation as the scheme's claims (one, several after splitting, or none
-    for a speech act the text says did not happen: "without saying if ...")."""
+def to_scheme(
+    doc: Document, relation: Relation, actions: frozenset[str] = frozenset(), split: bool = True
+) -> list[Relation]:
+    """One tagged relation as the scheme's claims: one, several after splitting, or none
+    for a speech act the text says did not happen ("without saying if ...") or for an
+    action or intention (cue lemma in ``actions``: "X backs Y", "X wants to")."""
     if "without" in {doc.words[i].lower for i in (relation.cue[0] - 1, relation.cue[0]) if i >= 0}:
+        return []
+    head = _head_lemma(doc, relation.cue)
+    if head in actions or head + "e" in actions:  # the crude lemma of "endorsed" is "endors"
         return []
     first, last = trim_source(doc, relation.source[0], relation.source[-1] + 1)
     if not any(doc.tokens[i].text[0].isalnum() for i in range(first, last)):
@@ -47,6 +55,13 @@ def to_scheme(doc: Document, relation: Relation, split: bool = True) -> list[Rel
     if len(pieces) == len(relation.content):
         return [relation]
     return [replace(relation, content=(piece,)) for piece in pieces]
+
+
+def _head_lemma(doc: Document, cue: tuple[int, ...]) -> str:
+    """Lemma of the cue's head: its first word that is not an auxiliary or adverb."""
+    words = [doc.words[i] for i in cue]
+    heads = [w for w in words if w.lower not in AUXILIARIES and w.lower[:1].isalpha()]
+    return (heads or words)[0].lemma
 
 
 def _claimed_responsibility(doc: Document, relation: Relation) -> Relation:
