@@ -64,6 +64,10 @@ class ExtractedClaim(BaseModel):
         """Offsets set by grounding; ``None`` until grounded."""
         return self._spans
 
+    def place(self, spans: ClaimSpans) -> None:
+        """Record offsets a backend knows exactly; the pipeline then skips string grounding."""
+        self._spans = spans
+
     def shift(self, offset: int) -> None:
         """Move grounded offsets from a piece of the article to the whole article."""
         if self._spans is None or offset == 0:

@@ -108,7 +108,7 @@ class OfflineBackend:
             cue_span = [_char_span(doc, relation.cue[0], relation.cue[-1] + 1)]
             _trim_to(mention, speaker.mention, claim.mention)
             _trim_to(cue_span, cue, claim.cue)
-            claim._spans = ClaimSpans(content=spans, mention=mention, cue=cue_span)
+            claim.place(ClaimSpans(content=spans, mention=mention, cue=cue_span))
         return claim
 
 
