@@ -89,27 +89,8 @@ class RelationTagger:
         self.content_bias = content_bias
 
     def cues(self, doc: Document) -> list[tuple[int, int]]:
-        """Cue token runs, in text order.
-
-        Sentences wholly inside a quotation are not tagged: PolNeAR marks almost no cue
-        there (under 0.2% of train cues), and they are an eighth of all sentences.
-        """
-        runs: list[tuple[int, int]] = []
-        tagger = self._cue
-        quoted = doc.in_quote
-        for sentence in doc.sentences:
-            if all(quoted[i] or doc.words[i].shape == "Q" for i in range(sentence.first, sentence.last)):
-                continue
-            tagger.set(cue_features(doc, sentence, self.cue_known))
-            for offset in range(sentence.last - sentence.first):
-                if tagger.marginal("C", offset) < self.cue_threshold:
-                    continue
-                i = sentence.first + offset
-                if runs and runs[-1][1] == i:
-                    runs[-1] = (runs[-1][0], i + 1)
-                else:
-                    runs.append((i, i + 1))
-        return runs
+        """Cue token runs, in text order."""
+        return cue_runs(self._cue, doc, self.cue_threshold, self.cue_known)
 
     def relations(self, doc: Document) -> list[Relation]:
         """Every cue with the source and content the span tagger gives it."""
@@ -154,6 +135,31 @@ class RelationTagger:
             tuple(range(first + source[0], first + source[1])),
             tuple(doc.quotes.complete(first + a, first + b) for a, b in pieces),
         )
+
+
+def cue_runs(
+    tagger: pycrfsuite.Tagger, doc: Document, threshold: float, known: frozenset[str] | None = None
+) -> list[tuple[int, int]]:
+    """Runs of tokens whose cue marginal reaches ``threshold``, in text order.
+
+    Sentences wholly inside a quotation are not tagged: PolNeAR marks almost no cue
+    there (under 0.2% of train cues), and they are an eighth of all sentences.
+    """
+    runs: list[tuple[int, int]] = []
+    quoted, words = doc.in_quote, doc.words
+    for sentence in doc.sentences:
+        if all(quoted[i] or words[i].shape == "Q" for i in range(sentence.first, sentence.last)):
+            continue
+        tagger.set(cue_features(doc, sentence, known))
+        for offset in range(sentence.last - sentence.first):
+            if tagger.marginal("C", offset) < threshold:
+                continue
+            i = sentence.first + offset
+            if runs and runs[-1][1] == i:
+                runs[-1] = (runs[-1][0], i + 1)
+            else:
+                runs.append((i, i + 1))
+    return runs
 
 
 def _weighed(tagger: pycrfsuite.Tagger) -> frozenset[str]:
