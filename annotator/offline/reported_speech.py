@@ -110,12 +110,13 @@ class RelationTagger:
     ) -> Relation | None:
         self._span.set(span_features(doc, first, last, cue, others))
         n = last - first
-        source_p = [self._span.marginal("S", k) for k in range(n)]
-        content_p = [self._span.marginal("T", k) for k in range(n)]
+        marginal = self._span.marginal
+        source_p = [marginal("S", k) for k in range(n)]
         lo, hi = cue[0] - first, cue[1] - first
         source = best_segment(source_p, 0, n, self.source_bias, exclude=(lo, hi))
         if source is None:
             return None
+        content_p = [marginal("T", k) for k in range(n)]
         left, right = min(lo, source[0]), max(hi, source[1])
         pieces = [
             piece
