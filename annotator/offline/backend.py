@@ -23,7 +23,7 @@ from annotator.offline.reported_speech import Relation, RelationTagger
 from annotator.offline.rules import rule_relations
 from annotator.offline.scheme import to_scheme
 from annotator.offline.speakers import ResolvedSpeaker, SpeakerResolver
-from annotator.offline.via import find_via
+from annotator.offline.via import Intermediaries
 
 MODEL_NAME = "offline-crf-1"
 _EDGE_PUNCTUATION = frozenset({",", ".", ";", ":", "-", "--", "\u2014", "\u2013", "\u2015"})
@@ -69,12 +69,13 @@ class OfflineBackend:
     def _resolve(self, doc: Document, relations: list[Relation]) -> list[_Draft]:
         """Speakers in text order of their mention, so antecedents are already known."""
         resolver = SpeakerResolver(doc, self._lex)
+        intermediaries = Intermediaries(doc, self._lex)
         drafts: dict[int, _Draft] = {}
         for index in sorted(range(len(relations)), key=lambda i: relations[i].source[0]):
             relation = relations[index]
             enclosing = _enclosing_speaker(relation, relations, drafts)
             speaker = resolver.resolve(relation.source[0], relation.source[-1] + 1, enclosing)
-            drafts[index] = _Draft(relation, speaker, find_via(doc, relation, self._lex))
+            drafts[index] = _Draft(relation, speaker, intermediaries.of(relation))
         return [drafts[i] for i in range(len(relations))]
 
     def _claim(self, doc: Document, draft: _Draft) -> ExtractedClaim | None:

@@ -79,8 +79,7 @@ def stance(cue: str, content: str, before: str, after: str, lex: Lexicon) -> Sta
     if find_markers(frame, lex.dispute_markers):
         return Stance.dispute
     head = cue_lemma(cue)
-    idiom = find_markers(f"{cue} {content[:30]}", lex.neutral_idioms)
-    if head in lex.distance_cues and not idiom:
+    if head in lex.distance_cues and not find_markers(f"{cue} {content[:30]}", lex.neutral_idioms):
         return Stance.distance
     if find_markers(f"{before} {content}", lex.distance_markers):
         return Stance.distance

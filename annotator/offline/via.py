@@ -34,23 +34,40 @@ def _patterns(media: tuple[str, ...]) -> list[re.Pattern[str]]:
     ]
 
 
-def find_via(doc: Document, relation: Relation, lex: Lexicon) -> list[str]:
-    """Outlets named around the relation's cue and source, outermost (earliest) first."""
-    sentence = doc.sentences[doc.sentence_of[relation.cue[0]]]
-    start = doc.tokens[sentence.first].start
-    text = doc.text[start : doc.tokens[sentence.last - 1].end]
-    source = doc.span_text(relation.source[0], relation.source[-1] + 1).lower()
-    content = [(doc.tokens[a].start - start, doc.tokens[b - 1].end - start) for a, b in relation.content]
-    found: list[tuple[int, str]] = []
-    for pattern in _patterns(lex.media):
-        for match in pattern.finditer(text):
-            name = match.group(match.lastindex or 1)
-            inside = any(a <= match.start() < b for a, b in content)
-            if inside or name.lower() in source:
-                continue
-            found.append((match.start(), name))
-    names: list[str] = []
-    for _, name in sorted(found):
-        if name not in names:
-            names.append(name)
-    return names
+class Intermediaries:
+    """Finds ``via`` for the relations of one article, scanning each sentence once."""
+
+    def __init__(self, doc: Document, lex: Lexicon) -> None:
+        self._doc = doc
+        self._patterns = _patterns(lex.media)
+        self._sentences: dict[int, tuple[int, list[tuple[int, str]]]] = {}
+
+    def of(self, relation: Relation) -> list[str]:
+        """Outlets named around the relation's cue and source, outermost (earliest) first."""
+        doc = self._doc
+        start, mentions = self._outlets(doc.sentence_of[relation.cue[0]])
+        if not mentions:
+            return []
+        source = doc.span_text(relation.source[0], relation.source[-1] + 1).lower()
+        content = [(doc.tokens[a].start - start, doc.tokens[b - 1].end - start) for a, b in relation.content]
+        names: list[str] = []
+        for position, name in mentions:
+            inside = any(a <= position < b for a, b in content)
+            if not inside and name.lower() not in source and name not in names:
+                names.append(name)
+        return names
+
+    def _outlets(self, index: int) -> tuple[int, list[tuple[int, str]]]:
+        """A sentence's start offset and the outlets its patterns name, in text order."""
+        if index not in self._sentences:
+            doc = self._doc
+            sentence = doc.sentences[index]
+            start = doc.tokens[sentence.first].start
+            text = doc.text[start : doc.tokens[sentence.last - 1].end]
+            found = [
+                (match.start(), match.group(match.lastindex or 1))
+                for pattern in self._patterns
+                for match in pattern.finditer(text)
+            ]
+            self._sentences[index] = (start, sorted(found))
+        return self._sentences[index]
