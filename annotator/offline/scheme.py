@@ -43,6 +43,9 @@ def to_scheme(
     if head in actions or head + "e" in actions:  # the crude lemma of "endorsed" is "endors"
         return []
     first, last = trim_source(doc, relation.source[0], relation.source[-1] + 1)
+    if _head_lemma(doc, relation.cue) == "accord" and first > relation.cue[-1]:
+        commas = [i for i in range(first, last) if doc.tokens[i].text == ","]
+        last = commas[0] if commas and commas[0] > first else last  # "according to X, <content>"
     if not any(doc.tokens[i].text[0].isalnum() for i in range(first, last)):
         return []  # a source of punctuation only names no one
     relation = replace(relation, source=tuple(range(first, last)))

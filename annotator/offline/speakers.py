@@ -39,6 +39,7 @@ _WORDS = re.compile(r"[\w']+")
 _POSSESSIVE_END = re.compile(r"['\u2019]s?$")
 _NAME_SHAPE = re.compile(r"[A-Z][\w'\u2019-]*\.?(?: [A-Z][\w'\u2019-]*\.?){0,3}")
 _PREPOSITIONS = frozenset("of at for from with in on by to and or".split())
+_DETERMINERS = frozenset("the a an this that these those its his her their".split())
 _INTRODUCERS = frozenset({"according", "in", "on", "at", "after", "during", "for", "with", "by", "as", "while", "speaking"})
 DOCUMENT_NOUNS = frozenset(
     """report reports study statement statements poll survey post posts tweet tweets memo
@@ -319,12 +320,19 @@ def _acronyms(doc: Document, runs: list[NameRun]) -> dict[str, str]:
 def _head_run(runs: list[NameRun], words: list[Word]) -> NameRun:
     """The name a source phrase is about: the first run, unless it only modifies a later
     one: an affiliation ("CNN's Jake Tapper") or a title ("Republican presidential
-    candidate Donald Trump", a lower-case role word just before the later name). A later
-    run after a preposition is an affiliation of the first ("Joel Pollak of Breitbart")."""
+    candidate Donald Trump": role words, no comma, just before the later name). After a
+    comma, a determiner or a preposition a later run is an apposition or an affiliation
+    ("Marc Morial, the chief executive of the National Urban League")."""
     head = runs[0]
     for run in runs[1:]:
-        before = words[run.first - 1].lower
-        if _POSSESSIVE_END.search(head.text) or (before.isalpha() and before not in _PREPOSITIONS and words[run.first - 1].shape == "x"):
+        between = [w.lower for w in words[head.last : run.first]]
+        titled = (
+            bool(between)
+            and "," not in between
+            and words[run.first - 1].shape == "x"
+            and between[-1] not in _PREPOSITIONS | _DETERMINERS
+        )
+        if _POSSESSIVE_END.search(head.text) or titled:
             head = run
         else:
             break
