@@ -116,14 +116,14 @@ class WordTable:
         coarse, fine = self._clusters.get(lower, NO_CLUSTER)
         lem, shp = lemma(lower), shape(text)
         pronoun = lower in PRONOUNS
-        unigram = (f"w={lower}", f"l={lem}", f"s={shp}", f"c={coarse}", f"f={fine}")
-        cue_extra = (f"suf3={lower[-3:]}", f"suf2={lower[-2:]}") + (("pron",) if pronoun else ())
+        unigram = (f"w={lower}", f"l={lem}", f"s={shp}", f"f={fine}")
+        cue_extra = (f"suf3={lower[-3:]}",) + (("pron",) if pronoun else ())
         context = {
             o: (f"{o}w={lower}", f"{o}s={shp}", f"{o}f={fine}") if abs(o) == 1 else (f"{o}w={lower}",)
             for o in OFFSETS
         }
         sided = {
-            side: (f"side|w={side}|{lower}", f"side|f={side}|{fine}", f"side|s={side}|{shp}")
+            side: (f"side|w={side}|{lower}", f"side|f={side}|{fine}")
             + ((f"side|pron={side}",) if pronoun else ())
             for side in "LCR"
         }
