@@ -33,6 +33,7 @@ MALE = frozenset({"he", "him", "his", "himself"})
 FEMALE = frozenset({"she", "her", "hers", "herself"})
 PERSON_PRONOUNS = MALE | FEMALE | {"i", "me", "my", "we", "us", "our", "you"}
 GROUP_PRONOUNS = frozenset({"they", "them", "their", "it", "its"})
+FIRST_PERSON = frozenset({"i", "me", "my", "we", "us", "our"})
 RELATIVES = frozenset({"who", "which", "that", "whom", "whose"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z&.-]{1,7}$")
 _WORDS = re.compile(r"[\w']+")
@@ -48,6 +49,8 @@ DOCUMENT_NOUNS = frozenset(
 )
 GENDER_WINDOW = 25
 HONORIFIC_WEIGHT = 5
+HEADLINE_WORDS = 5
+HEADLINE_SHARE = 0.7
 ANTECEDENT_WINDOW = 400
 
 
@@ -91,7 +94,10 @@ class SpeakerResolver:
         self._entities: dict[str, Entity] = {}
         self._by_last: dict[str, list[Entity]] = {}
         mid_sentence = _capitalised_mid_sentence(doc)
+        headlines = _title_case_sentences(doc)
         for run in self._runs:
+            if doc.sentence_of[run.first] in headlines:
+                continue  # "The Absurd Double Standard Clinton Faces": capitals, not names
             if run.last - run.first > 1 or run.text in mid_sentence or not _sentence_initial(doc, run):
                 self._entity_for(run.text, run.first)
         self._guess_genders()
@@ -108,8 +114,12 @@ class SpeakerResolver:
         if len(words) == 1 and words[0] in RELATIVES:
             return self._antecedent(first, mention, None, relative=True)
         if len(words) == 1 and words[0] in PERSON_PRONOUNS | GROUP_PRONOUNS:
-            if words[0] in {"i", "me", "my", "we", "us", "our"} and quote_speaker:
-                return ResolvedSpeaker(quote_speaker.name, quote_speaker.type, quote_speaker.role, mention)
+            if words[0] in FIRST_PERSON:
+                # "I" and "we" are the speaker of the quotation they stand in; outside
+                # one (an op-ed's author, a transcript) there is no one to resolve to
+                if quote_speaker:
+                    return ResolvedSpeaker(quote_speaker.name, quote_speaker.type, quote_speaker.role, mention)
+                return ResolvedSpeaker(mention, SpeakerType.anonymous, None, mention)
             return self._antecedent(first, mention, words[0])
         if any(lowered == a or lowered.endswith(" " + a) for a in self._lex.organization_anaphors):
             return self._anaphor(first, mention, SpeakerType.organization)
@@ -353,6 +363,16 @@ def _capitalised_mid_sentence(doc: Document) -> set[str]:
         for i in doc.capitalised
         if i not in starts and words[i - 1].shape != "Q"
     }
+
+
+def _title_case_sentences(doc: Document) -> set[int]:
+    """Sentences of five words or more nearly all capitalised: headlines."""
+    out: set[int] = set()
+    for index, sentence in enumerate(doc.sentences):
+        words = [doc.tokens[i].text for i in range(sentence.first, sentence.last) if doc.tokens[i].text[0].isalpha()]
+        if len(words) >= HEADLINE_WORDS and sum(w[0].isupper() for w in words) >= HEADLINE_SHARE * len(words):
+            out.add(index)
+    return out
 
 
 def _sentence_initial(doc: Document, run: NameRun) -> bool:
