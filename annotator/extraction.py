@@ -116,6 +116,8 @@ def ground_all(text: str, claims: list[ExtractedClaim]) -> list[GroundingFailure
     Identical contents take successive occurrences, so a passage the page repeats is
     labelled at each place it stands (the scheme's rule for scraping duplicates).
     """
+    if not claims:
+        return []  # nothing to ground: skip normalising the whole text
     folded = normalise(text)
     seen: dict[str, int] = {}
     failures: list[GroundingFailure] = []
