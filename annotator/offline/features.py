@@ -113,7 +113,7 @@ class WordTable:
 
     def _build(self, text: str) -> Word:
         lower = text.lower()
-        coarse, fine = self._clusters.get(lower, NO_CLUSTER)
+        _coarse, fine = self._clusters.get(lower, NO_CLUSTER)
         lem, shp = lemma(lower), shape(text)
         pronoun = lower in PRONOUNS
         unigram = (f"w={lower}", f"l={lem}", f"s={shp}", f"f={fine}")
@@ -243,7 +243,7 @@ def _bucket(distance: int) -> str:
 
 
 _SIDED_DISTANCE = {
-    (side, d): f"side|d={side}|{_bucket(d)}" for side in "LCR" for d in range(0, 22)
+    (side, d): f"side|d={side}|{_bucket(d)}" for side in "LCR" for d in range(22)
 }
 _SIDED_QUOTE = {(side, q): f"side|q={side}|{int(q)}" for side in "LCR" for q in (False, True)}
 _SENTENCE = {k: f"sent={k}" for k in (-1, 0, 1)}
@@ -308,8 +308,10 @@ def _adjacent_quotes(doc: Document, cue: tuple[int, int]) -> set[int]:
     for quote in doc.quotes.quotes:
         gap_before = range(quote.close + 1, cue[0])
         gap_after = range(cue[1], quote.open)
-        if 0 <= cue[0] - quote.close <= 3 and all(not tokens[k].text[0].isalnum() or k >= cue[0] for k in gap_before):
-            out.update(range(quote.open, quote.end))
-        elif 0 <= quote.open - cue[1] <= 3 and all(not tokens[k].text[0].isalnum() for k in gap_after):
+        after_quote = 0 <= cue[0] - quote.close <= 3 and all(
+            not tokens[k].text[0].isalnum() or k >= cue[0] for k in gap_before
+        )
+        before_quote = 0 <= quote.open - cue[1] <= 3 and all(not tokens[k].text[0].isalnum() for k in gap_after)
+        if after_quote or before_quote:
             out.update(range(quote.open, quote.end))
     return out

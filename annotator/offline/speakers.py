@@ -41,7 +41,9 @@ _POSSESSIVE_END = re.compile(r"['\u2019]s?$")
 _NAME_SHAPE = re.compile(r"[A-Z][\w'\u2019-]*\.?(?: [A-Z][\w'\u2019-]*\.?){0,3}")
 _PREPOSITIONS = frozenset("of at for from with in on by to and or".split())
 _DETERMINERS = frozenset("the a an this that these those its his her their".split())
-_INTRODUCERS = frozenset({"according", "in", "on", "at", "after", "during", "for", "with", "by", "as", "while", "speaking"})
+_INTRODUCERS = frozenset(
+    {"according", "in", "on", "at", "after", "during", "for", "with", "by", "as", "while", "speaking"}
+)
 DOCUMENT_NOUNS = frozenset(
     """report reports study statement statements poll survey post posts tweet tweets memo
     letter analysis review filing document documents release website blog op-ed editorial
@@ -282,9 +284,9 @@ def name_runs(doc: Document) -> list[NameRun]:
         j = i + 1
         while j < len(tokens) and doc.sentence_of[j] == doc.sentence_of[i]:
             word = tokens[j].text
-            if _capitalised(word) and word.lower() not in _FUNCTION_WORDS:
-                j += 1
-            elif word.lower() in _CONNECTORS and j + 1 < len(tokens) and _capitalised(tokens[j + 1].text):
+            named = _capitalised(word) and word.lower() not in _FUNCTION_WORDS
+            joins = word.lower() in _CONNECTORS and j + 1 < len(tokens) and _capitalised(tokens[j + 1].text)
+            if named or joins:
                 j += 1
             elif word.lower().startswith(_PARTICLES) and word[-1:].isalpha() and j > i:
                 j += 1  # "al-Islam" inside an Arabic name
