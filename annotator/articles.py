@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import trafilatura
-
 from annotator.models import Article
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -88,6 +86,8 @@ def load_file(path: Path) -> LoadResult:
     if suffix in TEXT_SUFFIXES:
         return LoadResult(articles=[_article(path.stem, raw, str(path))])
     if suffix in HTML_SUFFIXES:
+        import trafilatura  # seconds to import; only HTML input pays for it
+
         text = trafilatura.extract(raw, include_comments=False, include_tables=False)
         if not text or not text.strip():
             raise ArticleError("no main text found in the HTML")
@@ -108,6 +108,8 @@ def _decode(path: Path) -> str:
 
 
 def _html_title(raw: str) -> str | None:
+    import trafilatura
+
     metadata = trafilatura.extract_metadata(raw)
     return metadata.title if metadata is not None and metadata.title else None
 
