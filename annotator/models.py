@@ -71,6 +71,8 @@ class Article(BaseModel):
     title: str | None = None
     url: str | None = None
     date: str | None = None
+    outlet: str | None = None
+    """The publication, when the input names it (or its URL's host does)."""
 
     @property
     def sha256(self) -> str:
@@ -216,6 +218,7 @@ class ArticleResult(AnnotatedArticle):
     title: str | None = None
     url: str | None = None
     date: str | None = None
+    outlet: str | None = None
     backend: str
     model: str
     prompt_version: str

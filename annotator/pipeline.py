@@ -100,6 +100,7 @@ def _provenance(article: Article, backend: Backend) -> dict[str, Any]:
         "title": article.title,
         "url": article.url,
         "date": article.date,
+        "outlet": article.outlet,
         "backend": backend.name,
         "model": backend.model,
         "prompt_version": backend.prompt_version,
