@@ -80,11 +80,16 @@ def import_brat_command(
             typer.echo(f"{imported.article}: took annotator {imported.annotator} (also: {', '.join(imported.others)})")
     for problem in result.errors:
         typer.echo(problem, err=True)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     dropped = sum(a.dropped for a in result.manifest.articles)
     skipped = f", {result.skipped} articles without a rank-{rank} annotation skipped" if result.skipped else ""
     typer.echo(
         f"imported {len(result.manifest.articles)} articles, {result.claims} claims into {out} "
         f"({dropped} relations without source dropped{skipped}; {len(result.errors)} errors)"
     )
+    if result.manifest.articles and not result.claims:
+        typer.echo("error: no claim was imported: no E or R line of these files ties a Content to a Source", err=True)
+        raise typer.Exit(1)
     if result.errors:
         raise typer.Exit(1)

@@ -23,8 +23,8 @@ def view_command(
 ) -> None:
     """Write one self-contained HTML page per article (highlighted claims, their labels) and an index."""
     # jinja2 and the templates load only for this command.
+    from annotator.documents import ViewInputError
     from annotator.viewer.comparison import DetailsError
-    from annotator.viewer.documents import ViewInputError
     from annotator.viewer.render import write_site
 
     site = out or folder / "view"

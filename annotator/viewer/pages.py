@@ -14,11 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from annotator.documents import Document, Folder
 from annotator.models import AnnotatedArticle, ArticleResult, CharSpan, Claim, DroppedClaim, Speaker
 from annotator.speakers import normalise_name
 from annotator.store import RunRecord, file_stem
 from annotator.viewer.comparison import ArticleComparison, Difference, OtherClaim, Side
-from annotator.viewer.documents import Document, Folder
 from annotator.viewer.segments import Mark, segment
 
 PALETTE_SIZE = 12

@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from annotator.documents import Folder, read_folder
+from annotator.documents import document as make_document
 from annotator.models import AnnotatedArticle, ArticleResult
 from annotator.store import atomic_write
 from annotator.viewer.comparison import ArticleComparison, Side, compare, read_details, side_of
-from annotator.viewer.documents import Folder, read_folder
-from annotator.viewer.documents import document as make_document
 from annotator.viewer.pages import ArticlePage, IndexPage, article_page, index_page
 
 _TEMPLATES = Path(__file__).parent / "templates"

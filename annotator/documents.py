@@ -1,4 +1,4 @@
-"""A folder to view, read as documents: each article's annotation with the text it points into.
+"""A run or gold folder read back as documents: each annotation with the text its offsets point into.
 
 Two layouts, as ``eval`` reads them: the ``--out`` folder of a run (``articles/<id>.json``,
 read with :func:`annotator.store.read_result`, any schema) and a gold folder (``<id>.json``
