@@ -12,6 +12,8 @@ Outputs of schema 1 stored no text; when none of those places has it, the page s
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from pydantic import ValidationError
 
 from annotator.evaluation.loading import EvalInputError, LoadedArticle, TextFinder, resolve_claims
 from annotator.gold import GoldFormatError, ImportManifest, gold_files, parse_file, read_manifest
-from annotator.models import AnnotatedArticle, ArticleResult, Claim
+from annotator.models import AnnotatedArticle, ArticleResult, CharSpan, Claim
 from annotator.store import ARTICLES_DIR, RunRecord, Store, read_result
 
 
@@ -133,3 +135,16 @@ def _missing_text_note(annotation: AnnotatedArticle, reason: str) -> str:
 
 def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def hedge_spans(text: str, content: Sequence[CharSpan], cues: Iterable[str]) -> list[tuple[int, int]]:
+    """Where each hedge cue sits inside the content: the first whole-word match, any case."""
+    found = []
+    for cue in cues:
+        pattern = re.compile(rf"(?<!\w){re.escape(cue.strip())}(?!\w)", re.IGNORECASE)
+        for span in content:
+            match = pattern.search(text, span.start, span.end)
+            if match:
+                found.append((match.start(), match.end()))
+                break
+    return found

@@ -8,13 +8,12 @@ claim counts, failures and one speaker table across the run.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from annotator.documents import Document, Folder
+from annotator.documents import Document, Folder, hedge_spans
 from annotator.models import AnnotatedArticle, ArticleResult, CharSpan, Claim, DroppedClaim, Speaker
 from annotator.speakers import normalise_name
 from annotator.store import RunRecord, file_stem
@@ -282,19 +281,6 @@ def _alignment(claim: Claim) -> dict[str, str]:
         elif getattr(claim, name):
             tiers[name] = "not located"
     return tiers
-
-
-def hedge_spans(text: str, content: Sequence[CharSpan], cues: Iterable[str]) -> list[tuple[int, int]]:
-    """Where each hedge cue sits inside the content: the first whole-word match, any case."""
-    found = []
-    for cue in cues:
-        pattern = re.compile(rf"(?<!\w){re.escape(cue.strip())}(?!\w)", re.IGNORECASE)
-        for span in content:
-            match = pattern.search(text, span.start, span.end)
-            if match:
-                found.append((match.start(), match.end()))
-                break
-    return found
 
 
 def _pieces(
