@@ -147,6 +147,19 @@ def test_script_in_an_article_stays_text(page, tmp_path: Path):
     assert page.errors == []
 
 
+def test_unlabelled_fields_show_a_dash(page, tmp_path: Path):
+    """Imported gold labels no hedging: the panel says so with a dash, never 'null'."""
+    gold = annotator.models.AnnotatedArticle.model_validate_json((GOLD / "000_3d88e5c5ef59938c.json").read_text())
+    gold.claims[0].hedging = None
+    text = (GOLD.parent.parent / "examples" / "articles" / "000_3d88e5c5ef59938c.txt").read_text(encoding="utf-8")
+    annotator.view(gold, text=text).save(tmp_path / "gold.html")
+    page.goto((tmp_path / "gold.html").as_uri())
+    page.locator('#claim-list .claim-item[data-claim="0"]').click()
+    assert page.locator('#details dd[data-field="hedging"]').inner_text() == "—"
+    assert "null" not in page.locator("#details").inner_text()
+    assert page.errors == []
+
+
 def test_notebook_frame_renders_the_page(page, site: Path):
     (result,) = [r for r in annotator.load_run(site / "out").results if r.article == "004_b73952fc860debfb"]
     page.set_content(annotator.view(result)._repr_html_())

@@ -67,7 +67,7 @@
       ["content", c.content],
       ["quote type", c.quote_type],
       ["via", c.via],
-      ["hedging", c.hedging + (c.hedge_cues.length ? " (" + c.hedge_cues.join(", ") + ")" : "")],
+      ["hedging", c.hedging === null ? null : c.hedging + (c.hedge_cues.length ? " (" + c.hedge_cues.join(", ") + ")" : "")],
       ["stance", c.stance],
       ["restatement", c.restatement],
       ["alignment", alignment(c.alignment)],
