@@ -159,8 +159,9 @@ class _Chain(io.RawIOBase):
         return True
 
     def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
-        if not self._buffer:
-            self._buffer = self._rest.read(len(target)) or b""
+        if not self._buffer:  # read1: what the stream has now, not a full buffer (a slow pipe streams)
+            read = getattr(self._rest, "read1", self._rest.read)
+            self._buffer = read(len(target)) or b""
         size = min(len(target), len(self._buffer))
         target[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]

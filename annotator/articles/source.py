@@ -82,10 +82,12 @@ def iter_folder(
     return source.items(exclude)
 
 
-def load_folder(root: Path, *, fields: FieldMap | None = None, exclude: Sequence[Path] = ()) -> LoadResult:
+def load_folder(
+    root: Path, *, fields: FieldMap | None = None, exclude: Sequence[Path] = (), follow_symlinks: bool = False
+) -> LoadResult:
     """Everything :func:`iter_folder` finds, collected (for folders that fit in memory)."""
     result = LoadResult()
-    for item in iter_folder(root, fields=fields, exclude=exclude):
+    for item in iter_folder(root, fields=fields, exclude=exclude, follow_symlinks=follow_symlinks):
         result.add(item)
     return result
 
