@@ -18,6 +18,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 if TYPE_CHECKING:
     from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run
+    from annotator.articles import ArticleSource, FieldMap, InputFormat
     from annotator.backends import BackendChoice
     from annotator.llm.settings import ExtractionMode, LLMSettings
     from annotator.models import (
@@ -39,6 +40,9 @@ _EXPORTS = {
     "load_run": "annotator.api",
     "evaluate": "annotator.api",
     "RunOutput": "annotator.api",
+    "ArticleSource": "annotator.articles",
+    "FieldMap": "annotator.articles",
+    "InputFormat": "annotator.articles",
     "BackendChoice": "annotator.backends",
     "ExtractionMode": "annotator.llm.settings",
     "LLMSettings": "annotator.llm.settings",
@@ -57,12 +61,15 @@ _EXPORTS = {
 __all__ = [
     "Article",
     "ArticleResult",
+    "ArticleSource",
     "BackendChoice",
     "CharSpan",
     "Claim",
     "ClaimSpans",
     "ExtractionMode",
+    "FieldMap",
     "Hedging",
+    "InputFormat",
     "LLMSettings",
     "QuoteType",
     "RunOutput",
