@@ -18,6 +18,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 if TYPE_CHECKING:
     from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run, view, write_view
+    from annotator.articles import ArticleSource, FieldMap, InputFormat
     from annotator.backends import BackendChoice
     from annotator.llm.settings import ExtractionMode, LLMSettings
     from annotator.models import (
@@ -43,6 +44,9 @@ _EXPORTS = {
     "view": "annotator.api",
     "write_view": "annotator.api",
     "ArticleView": "annotator.viewer.render",
+    "ArticleSource": "annotator.articles",
+    "FieldMap": "annotator.articles",
+    "InputFormat": "annotator.articles",
     "BackendChoice": "annotator.backends",
     "ExtractionMode": "annotator.llm.settings",
     "LLMSettings": "annotator.llm.settings",
@@ -61,13 +65,16 @@ _EXPORTS = {
 __all__ = [
     "Article",
     "ArticleResult",
+    "ArticleSource",
     "ArticleView",
     "BackendChoice",
     "CharSpan",
     "Claim",
     "ClaimSpans",
     "ExtractionMode",
+    "FieldMap",
     "Hedging",
+    "InputFormat",
     "LLMSettings",
     "QuoteType",
     "RunOutput",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from annotator.articles import ArticleSource
 from annotator.backends import BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import Article, ArticleResult
@@ -33,9 +34,11 @@ if TYPE_CHECKING:
     from annotator.models import AnnotatedArticle
     from annotator.viewer.render import ArticleView, SiteReport
 
-Inputs = str | Path | Article | Iterable[str | Article]
-"""What :func:`annotate` reads: a ``Path`` is a file or folder of articles; a ``str`` is
-the text of one article; an :class:`Article` is used as is; or an iterable of these."""
+Inputs = str | Path | ArticleSource | Article | Iterable[str | Article]
+"""What :func:`annotate` reads: a ``Path`` is a file or folder of articles; an
+:class:`ArticleSource` one read with a format or field mapping of its own (a CSV's
+``body`` column, a news-please dump); a ``str`` is the text of one article; an
+:class:`Article` is used as is; or an iterable of these."""
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -113,6 +116,7 @@ def evaluate(
     intersect: bool = False,
     seed: int = 0,
     resamples: int = 1000,
+    include_stale: bool = False,
 ) -> Evaluation:
     """Score a run folder (or a second gold folder) against a gold folder, as
     ``annotator eval`` does; ``.metrics`` holds every figure, ``.matches`` the pairs."""
@@ -125,6 +129,7 @@ def evaluate(
         intersect=intersect,
         seed=seed,
         resamples=resamples,
+        include_stale=include_stale,
     )
 
 
@@ -158,9 +163,9 @@ def write_view(
     )
 
 
-def _source(inputs: Inputs) -> Path | list[Article]:
+def _source(inputs: Inputs) -> Path | ArticleSource | list[Article]:
     """A folder or file to load, or the articles themselves."""
-    if isinstance(inputs, Path):
+    if isinstance(inputs, Path | ArticleSource):
         return inputs
     items: Iterable[str | Article] = [inputs] if isinstance(inputs, str | Article) else inputs
     articles: list[Article] = []

@@ -249,6 +249,20 @@ def test_view_command_defaults_to_a_folder_inside_the_run(run: Path, tmp_path: P
     assert annotator.load_run(copy).results, "the view folder does not disturb the run"
 
 
+def test_pages_and_exports_written_into_the_input_folder_are_not_read_back(tmp_path: Path):
+    """`annotate . --out .`, then `view .` and `export .`: the next run reads the same articles."""
+    folder = tmp_path / "news"
+    subprocess.run(["cp", "-r", str(SAMPLES), str(folder)], check=True)
+    runner = CliRunner()
+    assert runner.invoke(app, ["annotate", str(folder), "--out", str(folder), "--backend", "offline"]).exit_code == 0
+    assert runner.invoke(app, ["view", str(folder)]).exit_code == 0
+    assert runner.invoke(app, ["export", str(folder), "--format", "brat"]).exit_code == 0
+    again = runner.invoke(app, ["annotate", str(folder), "--out", str(folder), "--backend", "offline"])
+    assert again.exit_code == 0, again.output
+    record = annotator.load_run(folder).record
+    assert record is not None and record.articles == 5
+
+
 def test_view_of_a_missing_folder_exits_2(tmp_path: Path):
     result = CliRunner().invoke(app, ["view", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "not a folder" in result.output
