@@ -17,7 +17,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run
+    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run, view, write_view
     from annotator.articles import ArticleSource, FieldMap, InputFormat
     from annotator.backends import BackendChoice
     from annotator.llm.settings import ExtractionMode, LLMSettings
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         SpeakerType,
         Stance,
     )
+    from annotator.viewer.render import ArticleView
 
 _EXPORTS = {
     "annotate": "annotator.api",
@@ -40,6 +41,9 @@ _EXPORTS = {
     "load_run": "annotator.api",
     "evaluate": "annotator.api",
     "RunOutput": "annotator.api",
+    "view": "annotator.api",
+    "write_view": "annotator.api",
+    "ArticleView": "annotator.viewer.render",
     "ArticleSource": "annotator.articles",
     "FieldMap": "annotator.articles",
     "InputFormat": "annotator.articles",
@@ -62,6 +66,7 @@ __all__ = [
     "Article",
     "ArticleResult",
     "ArticleSource",
+    "ArticleView",
     "BackendChoice",
     "CharSpan",
     "Claim",
@@ -81,6 +86,8 @@ __all__ = [
     "annotate_async",
     "evaluate",
     "load_run",
+    "view",
+    "write_view",
 ]
 
 

@@ -31,6 +31,8 @@ from annotator.store import RunRecord, Store
 
 if TYPE_CHECKING:
     from annotator.evaluation.harness import Evaluation
+    from annotator.models import AnnotatedArticle
+    from annotator.viewer.render import ArticleView, SiteReport
 
 Inputs = str | Path | ArticleSource | Article | Iterable[str | Article]
 """What :func:`annotate` reads: a ``Path`` is a file or folder of articles; an
@@ -128,6 +130,36 @@ def evaluate(
         seed=seed,
         resamples=resamples,
         include_stale=include_stale,
+    )
+
+
+def view(article: AnnotatedArticle, *, text: str | None = None) -> ArticleView:
+    """One article as an HTML page that displays inline in Jupyter (``.html`` is the page).
+
+    ``article`` is a result of :func:`annotate` or :func:`load_run` (its stored text is
+    shown), or a gold record, with its ``text``.
+    """
+    from annotator.viewer.render import view_article
+
+    return view_article(article, text)
+
+
+def write_view(
+    folder: Path | str,
+    site: Path | str | None = None,
+    *,
+    details: Path | str | None = None,
+    articles: Path | str | None = None,
+) -> SiteReport:
+    """Write the pages of a run or gold folder, as ``annotator view`` does (default ``FOLDER/view``)."""
+    from annotator.viewer.render import write_site
+
+    root = Path(folder)
+    return write_site(
+        root,
+        Path(site) if site else root / "view",
+        details=Path(details) if details else None,
+        articles=Path(articles) if articles else None,
     )
 
 

@@ -18,8 +18,10 @@ from pathlib import Path
 from annotator.articles.formats import SUFFIXES
 from annotator.articles.outcome import LoadFailure
 
-OUTPUT_ENTRIES = ("articles", "logs", "claims.jsonl", "run.json")
-"""What an annotate run writes into its output folder (store.py's layout)."""
+OUTPUT_ENTRIES = ("articles", "logs", "claims.jsonl", "run.json", "view", "exports")
+"""What an annotate run writes into its output folder (store.py's layout), and where
+``annotator view`` and ``annotator export`` write by default (HTML pages and brat texts
+that must not come back as articles)."""
 
 
 def walk(root: Path, exclude: Sequence[Path] = (), *, follow_symlinks: bool = False) -> Iterator[Path | LoadFailure]:
