@@ -1,0 +1,148 @@
+"""A folder compared, story by story: load, group, merge speakers, align, list the drift."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotator.compare.alignment import align
+from annotator.compare.drift import ClaimRef, cluster_changes
+from annotator.compare.forces import force
+from annotator.compare.loading import StoryArticle, load_folder
+from annotator.compare.records import ArticleInfo, Cluster, Comparison, Member
+from annotator.compare.similarity import DEFAULT, ClaimFeatures, Weights, reduce_text, similarity_matrix
+from annotator.compare.speakers import SpeakerMap, merge_speakers, read_aliases
+from annotator.compare.stories import (
+    Manifest,
+    apply_metadata,
+    choose_reference,
+    from_manifest,
+    group_automatically,
+    ordered,
+    read_manifest,
+)
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class StoryComparison:
+    """One story's comparison and what the report needs beside it."""
+
+    comparison: Comparison
+    articles: list[StoryArticle]
+    speakers: SpeakerMap
+
+    def article(self, article_id: str) -> StoryArticle:
+        return next(a for a in self.articles if a.id == article_id)
+
+
+@dataclass(frozen=True)
+class FolderComparison:
+    """Every story of a folder."""
+
+    stories: list[StoryComparison]
+    notes: list[str] = field(default_factory=list)
+
+
+def compare_folder(
+    root: Path,
+    *,
+    articles_dir: Path | None = None,
+    reference: str | None = None,
+    stories: Path | str | None = None,
+    aliases: Path | None = None,
+    weights: Weights = DEFAULT,
+) -> FolderComparison:
+    """Compare DIR: one story by default, a manifest's stories, or ``stories="auto"``."""
+    loaded = load_folder(root, articles_dir)
+    manifest: Manifest | None = None
+    if stories is not None and str(stories) != AUTO:
+        manifest = read_manifest(Path(stories))
+    articles = apply_metadata(loaded.articles, manifest)
+    table = read_aliases(aliases) if aliases else {}
+    groups: list[tuple[str, list[StoryArticle], str | None]]
+    if manifest is not None and manifest.stories:
+        groups = from_manifest(articles, manifest)
+    elif stories is not None and str(stories) == AUTO:
+        groups = _automatic(articles, table, weights)
+    else:
+        groups = [("story", articles, None)]
+    if reference is not None and len(groups) > 1:
+        groups = [(i, g, reference if any(a.id == reference for a in g) else r) for i, g, r in groups]
+    results = [
+        compare_articles(group, reference=ref, aliases=table, weights=weights, story=story_id)
+        for story_id, group, ref in groups
+    ]
+    return FolderComparison(stories=results, notes=loaded.notes)
+
+
+def compare_articles(
+    articles: Sequence[StoryArticle],
+    *,
+    reference: str | None = None,
+    aliases: dict[str, str] | None = None,
+    weights: Weights = DEFAULT,
+    story: str | None = None,
+) -> StoryComparison:
+    """Compare the articles of one story."""
+    chosen, reason = choose_reference(articles, reference)
+    story_articles = ordered(articles, chosen)
+    speakers = merge_speakers(story_articles, aliases)
+    refs = [ClaimRef(a, i) for a in story_articles for i in range(len(a.claims))]
+    scores = similarity_matrix([_features(r, speakers) for r in refs], weights)
+    article_of = [n for n, a in enumerate(story_articles) for _ in a.claims]
+    alignment = align(article_of, scores, weights)
+    clusters = _numbered(alignment.clusters, refs)
+    width = max(2, len(str(len(clusters))))
+    out_clusters, changes = [], []
+    for number, members in enumerate(clusters, 1):
+        cluster_id = f"c{number:0{width}d}"
+        member_refs = [refs[m] for m in members]
+        out_clusters.append(
+            Cluster(
+                id=cluster_id,
+                members=[Member(article=r.article.id, claim=r.index) for r in member_refs],
+                proposition=member_refs[0].claim.restatement or member_refs[0].claim.content,
+            )
+        )
+        if member_refs[0].article.id == chosen.id:
+            changes += cluster_changes(cluster_id, member_refs[0], member_refs, story_articles[1:], speakers)
+    comparison = Comparison(
+        reference=chosen.id,
+        articles={a.id: ArticleInfo(outlet=a.outlet, date=a.date, title=a.title) for a in story_articles},
+        clusters=out_clusters,
+        changes=changes,
+        story=story,
+        notes=[f"reference: {chosen.id}, {reason}"],
+    )
+    return StoryComparison(comparison=comparison, articles=story_articles, speakers=speakers)
+
+
+def _features(ref: ClaimRef, speakers: SpeakerMap) -> ClaimFeatures:
+    claim = ref.claim
+    return ClaimFeatures(
+        content=reduce_text(claim.content),
+        restatement=reduce_text(claim.restatement or ""),
+        speaker=speakers.of(ref.article.id, claim.speaker),
+        force=force(claim.cue),
+    )
+
+
+def _numbered(clusters: list[list[int]], refs: list[ClaimRef]) -> list[list[int]]:
+    """Reference clusters by their first reference claim, then the rest in reading order."""
+    return sorted(clusters, key=lambda members: (refs[members[0]].article is not refs[0].article, members[0]))
+
+
+def _automatic(
+    articles: list[StoryArticle], aliases: dict[str, str], weights: Weights
+) -> list[tuple[str, list[StoryArticle], str | None]]:
+    speakers = merge_speakers(articles, aliases)
+    refs = [ClaimRef(a, i) for a in articles for i in range(len(a.claims))]
+    scores = similarity_matrix([_features(r, speakers) for r in refs], weights)
+    offsets = [0]
+    for article in articles:
+        offsets.append(offsets[-1] + len(article.claims))
+    groups = group_automatically(articles, scores, offsets, weights.join)
+    return [(f"story-{n:02d}", [articles[i] for i in group], None) for n, group in enumerate(groups, 1)]
