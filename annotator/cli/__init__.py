@@ -13,6 +13,7 @@ import typer
 from annotator import __version__
 from annotator.cli import gold
 from annotator.cli.annotate import annotate
+from annotator.cli.compare import compare_command, eval_compare_command
 from annotator.cli.evaluate import eval_command
 
 app = typer.Typer(
@@ -40,6 +41,8 @@ def main(
 
 app.command()(annotate)
 app.command("eval")(eval_command)
+app.command("compare")(compare_command)
+app.command("eval-compare")(eval_compare_command)
 app.add_typer(gold.app, name="gold")
 
 

@@ -29,10 +29,14 @@ class Alignment:
     clusters: list[list[int]]
 
 
-def align(article_of: Sequence[int], scores: np.ndarray, weights: Weights = DEFAULT) -> Alignment:
+def align(
+    article_of: Sequence[int], scores: np.ndarray, weights: Weights = DEFAULT, apart: np.ndarray | None = None
+) -> Alignment:
     """Cluster claims given each claim's article (0 = the reference) and the score matrix.
 
     Claims must be grouped by article in reading order (all of article 0, then 1, ...).
+    ``apart`` marks pairs that may never share a cluster: two claims of one article split
+    from one sentence under one cue are, by the scheme's split rule, two propositions.
     """
     clusters: list[list[int]] = []
     owner = np.asarray(article_of)
@@ -42,7 +46,7 @@ def align(article_of: Sequence[int], scores: np.ndarray, weights: Weights = DEFA
         for claim in map(int, claims):
             if claim in taken:
                 continue
-            best, score = _closest(claim, clusters, scores)
+            best, score = _closest(claim, clusters, scores, apart)
             if best is not None and score >= weights.repeat:
                 clusters[best].append(claim)
             else:
@@ -67,9 +71,13 @@ def _assign(claims: np.ndarray, clusters: list[list[int]], scores: np.ndarray, t
     return taken
 
 
-def _closest(claim: int, clusters: list[list[int]], scores: np.ndarray) -> tuple[int | None, float]:
+def _closest(
+    claim: int, clusters: list[list[int]], scores: np.ndarray, apart: np.ndarray | None
+) -> tuple[int | None, float]:
     best, best_score = None, -1.0
     for index, members in enumerate(clusters):
+        if apart is not None and apart[claim, members].any():
+            continue
         score = float(scores[claim, members].max())
         if score > best_score:
             best, best_score = index, score

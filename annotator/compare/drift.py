@@ -19,7 +19,7 @@ Fields, as docs/annotation-guidelines.md (section 11) defines them:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -53,19 +53,38 @@ class ClaimRef:
         return self.article.claims[self.index]
 
 
+Nearest = Callable[[ClaimRef, StoryArticle], tuple[int, float] | None]
+"""The claim of an article closest to a reference claim among those of the same source, and its score."""
+
+
 def cluster_changes(
     cluster_id: str,
     reference: ClaimRef,
     members: Sequence[ClaimRef],
     others: Sequence[StoryArticle],
     speakers: SpeakerMap,
+    nearest: Nearest | None = None,
 ) -> list[Change]:
-    """Every change of one cluster: its members in other articles, and omissions."""
+    """Every change of one cluster: its members in other articles, and omissions.
+
+    An omission names the closest claim the article has from the same source, with the
+    fields that would differ, when there is one: a fact-checker reading "omitted" wants
+    to see what the outlet says instead (a resident quoted "told the BBC" where the
+    reference had "told the AFP news agency" is another interview, or the same one
+    re-sourced: a reader decides).
+    """
     changes: list[Change] = []
     for article in others:
         mine = [m for m in members if m.article.id == article.id]
         if not mine:
-            changes.append(_omitted(cluster_id, reference, article))
+            omitted = _omitted(cluster_id, reference, article)
+            found = nearest(reference, article) if nearest else None
+            if found is not None:
+                close = ClaimRef(article, found[0])
+                differs = [c.field.value for c in member_changes(cluster_id, reference, close, speakers)]
+                omitted.nearest = {"claim": found[0], "content": close.claim.content, "score": round(found[1], 3),
+                                   "differs": differs, "via": close.claim.via, "cue": close.claim.cue}
+            changes.append(omitted)
         for member in mine:
             changes += member_changes(cluster_id, reference, member, speakers)
     return changes

@@ -163,3 +163,41 @@ def _describe(key: ChangeKey) -> str:
 def read_comparison(path: Path) -> Comparison:
     """A comparison or drift gold JSON file (one story)."""
     return Comparison.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def claim_mapping(run_dir: Path, claims_gold: Path, articles_dir: Path | None) -> dict[ClaimKey, int | None]:
+    """Each predicted claim of a run to the gold claim the eval harness pairs it with."""
+    from annotator.evaluation.harness import evaluate
+
+    evaluation = evaluate(run_dir, claims_gold, articles_dir=articles_dir, resamples=0)
+    mapping: dict[ClaimKey, int | None] = {}
+    for match in evaluation.matches:
+        for pair in match.pairs:
+            mapping[(match.article, pair.pred.index)] = pair.gold.index
+    return mapping
+
+
+def score_path(
+    predicted: Path,
+    gold_path: Path,
+    *,
+    claims_gold: Path,
+    articles_dir: Path | None = None,
+    aliases: Path | None = None,
+) -> CompareMetrics:
+    """Score a comparison file, or compare a folder first (against the gold's reference) and score that.
+
+    A gold-format folder is scored on its own claim indices; a run's claims are first
+    matched to ``claims_gold``.
+    """
+    from annotator.compare.run import compare_folder
+    from annotator.store import ARTICLES_DIR
+
+    gold = read_comparison(gold_path)
+    if predicted.is_file():
+        return score(read_comparison(predicted), gold)
+    result = compare_folder(predicted, articles_dir=articles_dir, reference=gold.reference, aliases=aliases)
+    comparison = result.stories[0].comparison
+    if (predicted / ARTICLES_DIR).is_dir():
+        return score(comparison, gold, claim_mapping(predicted, claims_gold, articles_dir))
+    return score(comparison, gold)

@@ -90,6 +90,8 @@ class Change(BaseModel):
     """omitted only: the other article's own words stating the proposition without a source."""
     before_span: Span | None = None
     after_span: Span | None = None
+    nearest: dict[str, Any] | None = None
+    """omitted only: the other article's closest claim of the same source (not a match)."""
     note: str | None = None
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from annotator.compare.alignment import align
 from annotator.compare.drift import ClaimRef, cluster_changes
 from annotator.compare.forces import force
@@ -91,10 +93,20 @@ def compare_articles(
     story_articles = ordered(articles, chosen)
     speakers = merge_speakers(story_articles, aliases)
     refs = [ClaimRef(a, i) for a in story_articles for i in range(len(a.claims))]
-    scores = similarity_matrix([_features(r, speakers) for r in refs], weights)
+    scores = similarity_matrix([claim_features(r, speakers) for r in refs], weights)
     article_of = [n for n, a in enumerate(story_articles) for _ in a.claims]
-    alignment = align(article_of, scores, weights)
+    alignment = align(article_of, scores, weights, split_apart(refs))
     clusters = _numbered(alignment.clusters, refs)
+    flat = {(r.article.id, r.index): n for n, r in enumerate(refs)}
+
+    def nearest(ref: ClaimRef, article: StoryArticle) -> tuple[int, float] | None:
+        """The article's claim of the same source closest to ``ref`` (if it has any)."""
+        source = speakers.of(ref.article.id, ref.claim.speaker)
+        row = scores[flat[(ref.article.id, ref.index)]]
+        candidates = [(i, float(row[flat[(article.id, i)]])) for i, c in enumerate(article.claims)
+                      if speakers.of(article.id, c.speaker) == source]
+        return max(candidates, key=lambda item: item[1]) if candidates else None
+
     width = max(2, len(str(len(clusters))))
     out_clusters, changes = [], []
     for number, members in enumerate(clusters, 1):
@@ -108,7 +120,7 @@ def compare_articles(
             )
         )
         if member_refs[0].article.id == chosen.id:
-            changes += cluster_changes(cluster_id, member_refs[0], member_refs, story_articles[1:], speakers)
+            changes += cluster_changes(cluster_id, member_refs[0], member_refs, story_articles[1:], speakers, nearest)
     comparison = Comparison(
         reference=chosen.id,
         articles={a.id: ArticleInfo(outlet=a.outlet, date=a.date, title=a.title) for a in story_articles},
@@ -120,7 +132,23 @@ def compare_articles(
     return StoryComparison(comparison=comparison, articles=story_articles, speakers=speakers)
 
 
-def _features(ref: ClaimRef, speakers: SpeakerMap) -> ClaimFeatures:
+def split_apart(refs: Sequence[ClaimRef]) -> np.ndarray:
+    """Pairs of claims of one article that share a cue instance: one sentence split into
+    propositions (scheme), so never one cluster, however alike their words."""
+    apart = np.zeros((len(refs), len(refs)), dtype=bool)
+    by_cue: dict[tuple[str, int, int], list[int]] = {}
+    for n, ref in enumerate(refs):
+        spans = ref.claim.spans
+        if spans is not None and spans.cue:
+            by_cue.setdefault((ref.article.id, spans.cue[0].start, spans.cue[0].end), []).append(n)
+    for group in by_cue.values():
+        for i in group:
+            for j in group:
+                apart[i, j] = i != j
+    return apart
+
+
+def claim_features(ref: ClaimRef, speakers: SpeakerMap) -> ClaimFeatures:
     claim = ref.claim
     return ClaimFeatures(
         content=reduce_text(claim.content),
@@ -140,7 +168,7 @@ def _automatic(
 ) -> list[tuple[str, list[StoryArticle], str | None]]:
     speakers = merge_speakers(articles, aliases)
     refs = [ClaimRef(a, i) for a in articles for i in range(len(a.claims))]
-    scores = similarity_matrix([_features(r, speakers) for r in refs], weights)
+    scores = similarity_matrix([claim_features(r, speakers) for r in refs], weights)
     offsets = [0]
     for article in articles:
         offsets.append(offsets[-1] + len(article.claims))
