@@ -86,9 +86,9 @@ def _spans_for(ref: ClaimRef, change: Change, side: str) -> list[Span]:
     if field is DriftField.via and ref.article.text is not None:
         found = []
         for name in claim.via or []:
-            span = locate(ref.article.text, name, near=spans.content[0].start, allow_fuzzy=False)
-            if span is not None:
-                found.append(Span(start=span.start, end=span.end))
+            located = locate(ref.article.text, name, near=spans.content[0].start, allow_fuzzy=False)
+            if located is not None:
+                found.append(Span(start=located.start, end=located.end))
         return found
     return [Span(start=s.start, end=s.end) for s in spans.content]
 
