@@ -15,8 +15,8 @@ import typer
 from annotator.evaluation.thresholds import Floor, ThresholdError, check_floors, load_suite, parse_floors
 
 if TYPE_CHECKING:
-    from annotator.compare.evaluation import CompareMetrics
-    from annotator.compare.run import FolderComparison
+    from annotator.drift.evaluation import CompareMetrics
+    from annotator.drift.run import FolderComparison
 
 DEFAULT_THRESHOLDS = Path("eval/thresholds.toml")
 DEFAULT_CLAIMS_GOLD = Path("eval/gold")
@@ -40,8 +40,8 @@ def compare_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary table."),
 ) -> None:
     """Align the claims of one story across outlets and report what drifted."""
-    from annotator.compare.loading import CompareInputError
-    from annotator.compare.run import compare_folder
+    from annotator.drift.loading import CompareInputError
+    from annotator.drift.run import compare_folder
 
     try:
         result = compare_folder(folder, articles_dir=articles, reference=reference, stories=stories, aliases=aliases)
@@ -56,8 +56,8 @@ def compare_command(
 
 
 def _write(result: FolderComparison, json_out: Path, report: Path | None, html: Path | None) -> None:
-    from annotator.compare.html import page
-    from annotator.compare.report import markdown
+    from annotator.drift.html import page
+    from annotator.drift.report import markdown
     from annotator.store import atomic_write
 
     documents = [s.comparison.dump() for s in result.stories]
@@ -79,8 +79,8 @@ def _summary(result: FolderComparison) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from annotator.compare.records import DriftField
-    from annotator.compare.report import outlet_label
+    from annotator.drift.records import DriftField
+    from annotator.drift.report import outlet_label
 
     fields = [f.value for f in DriftField]
     console = Console()
@@ -114,8 +114,8 @@ def eval_compare_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table, only files, floors and the exit code."),
 ) -> None:
     """Score a comparison against drift gold: cluster pairwise P/R/F1, change P/R/F1 per field."""
-    from annotator.compare.evaluation import score_path
-    from annotator.compare.loading import CompareInputError
+    from annotator.drift.evaluation import score_path
+    from annotator.drift.loading import CompareInputError
     from annotator.evaluation.loading import EvalInputError
 
     try:

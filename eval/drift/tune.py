@@ -4,9 +4,9 @@
 
 PolNeAR train (tuning) and dev (check) are imported as gold (``annotator gold
 import-brat``); articles with 8 to 40 claims are sampled; each becomes a story of its
-own claims plus four synthetic rewrites (:mod:`annotator.compare.synthetic`), whose true
+own claims plus four synthetic rewrites (:mod:`annotator.drift.synthetic`), whose true
 clusters are known. A grid over the weights and thresholds of
-:class:`annotator.compare.similarity.Weights` is scored by cluster pairwise F1 on train;
+:class:`annotator.drift.similarity.Weights` is scored by cluster pairwise F1 on train;
 the best point is then checked on dev. The sample articles and their drift gold play no
 part, so the figures reported on them stay held out.
 """
@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.compare.alignment import align
-from annotator.compare.drift import ClaimRef
-from annotator.compare.loading import load_folder
-from annotator.compare.run import claim_features
-from annotator.compare.similarity import Components, Weights, components
-from annotator.compare.speakers import merge_speakers
-from annotator.compare.synthetic import SyntheticStory, rewrite_story
+from annotator.drift.alignment import align
+from annotator.drift.changes import ClaimRef
+from annotator.drift.loading import load_folder
+from annotator.drift.run import claim_features
+from annotator.drift.similarity import Components, Weights, components
+from annotator.drift.speakers import merge_speakers
+from annotator.drift.synthetic import SyntheticStory, rewrite_story
 from annotator.gold_import import import_brat
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotator.compare.loading import StoryArticle
+from annotator.drift.loading import StoryArticle
 from annotator.models import Claim, Hedging
 
 CUES = ("said", "told", "stated", "added", "claimed", "asserted", "noted", "reported", "warned", "according to")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from annotator.compare.drift import ClaimRef
-from annotator.compare.excerpts import excerpt
-from annotator.compare.records import Change, DriftField
-from annotator.compare.run import StoryComparison
+from annotator.drift.changes import ClaimRef
+from annotator.drift.excerpts import excerpt
+from annotator.drift.records import Change, DriftField
+from annotator.drift.run import StoryComparison
 
 FIELD_ORDER = [f.value for f in DriftField]
 

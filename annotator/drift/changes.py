@@ -1,5 +1,5 @@
 """What changed: for every cluster with a reference claim, each other article's member
-against the reference member, one :class:`~annotator.compare.records.Change` per field
+against the reference member, one :class:`~annotator.drift.records.Change` per field
 that differs; ``omitted`` when the article has no member.
 
 Fields, as docs/annotation-guidelines.md (section 11) defines them:
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from annotator.compare.forces import force
-from annotator.compare.loading import StoryArticle
-from annotator.compare.numbers import number_drifts, quantities
-from annotator.compare.records import Change, DriftField, Span
-from annotator.compare.similarity import reduce_text
-from annotator.compare.speakers import SpeakerMap
+from annotator.drift.forces import force
+from annotator.drift.loading import StoryArticle
+from annotator.drift.numbers import number_drifts, quantities
+from annotator.drift.records import Change, DriftField, Span
+from annotator.drift.similarity import reduce_text
+from annotator.drift.speakers import SpeakerMap
 from annotator.grounding import locate
 from annotator.models import HEDGING_ORDER, Claim
 

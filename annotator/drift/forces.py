@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from annotator.compare.lexicon import Force, load_lexicon
+from annotator.drift.lexicon import Force, load_lexicon
 from annotator.evaluation.cues import lemma
 
 _WORD = re.compile(r"[a-z]+")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from annotator.compare.similarity import DEFAULT, Weights
+from annotator.drift.similarity import DEFAULT, Weights
 
 
 @dataclass(frozen=True)

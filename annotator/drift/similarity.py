@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from annotator.compare.lexicon import Force, load_lexicon
+from annotator.drift.lexicon import Force, load_lexicon
 
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with from as into onto upon about over

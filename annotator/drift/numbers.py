@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from annotator.compare.lexicon import load_lexicon
+from annotator.drift.lexicon import load_lexicon
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from annotator.compare.drift import ClaimRef
-from annotator.compare.records import Change, DriftField, Span
+from annotator.drift.changes import ClaimRef
+from annotator.drift.records import Change, DriftField, Span
 from annotator.grounding import locate
 from annotator.models import ClaimSpans
 

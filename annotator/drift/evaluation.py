@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-from annotator.compare.records import Comparison, DriftField
+from annotator.drift.records import Comparison, DriftField
 
 UNATTRIBUTED = "unattributed"
 FIELDS = (*(f.value for f in DriftField), UNATTRIBUTED)
@@ -190,7 +190,7 @@ def score_path(
     A gold-format folder is scored on its own claim indices; a run's claims are first
     matched to ``claims_gold``.
     """
-    from annotator.compare.run import compare_folder
+    from annotator.drift.run import compare_folder
     from annotator.store import ARTICLES_DIR
 
     gold = read_comparison(gold_path)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from annotator.compare.drift import ClaimRef
-from annotator.compare.excerpts import Excerpt, excerpt
-from annotator.compare.records import Change, DriftField
-from annotator.compare.report import outlet_label
-from annotator.compare.run import StoryComparison
+from annotator.drift.changes import ClaimRef
+from annotator.drift.excerpts import Excerpt, excerpt
+from annotator.drift.records import Change, DriftField
+from annotator.drift.report import outlet_label
+from annotator.drift.run import StoryComparison
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Row:
 
 def page(stories: Iterable[StoryComparison]) -> str:
     environment = Environment(
-        loader=PackageLoader("annotator.compare", "templates"),
+        loader=PackageLoader("annotator.drift", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,

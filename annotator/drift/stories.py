@@ -36,8 +36,8 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 from scipy.optimize import linear_sum_assignment
 
-from annotator.compare.loading import CompareInputError, StoryArticle
-from annotator.compare.speakers import name_key
+from annotator.drift.loading import CompareInputError, StoryArticle
+from annotator.drift.speakers import name_key
 
 LINK_CLAIMS = 2
 LINK_DAYS = 7

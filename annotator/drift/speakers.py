@@ -31,7 +31,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from annotator.compare.loading import CompareInputError, StoryArticle
+from annotator.drift.loading import CompareInputError, StoryArticle
 from annotator.models import Speaker, SpeakerType
 from annotator.speakers import is_pronoun, normalise_name, same_source
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from annotator.compare.alignment import align
-from annotator.compare.drift import ClaimRef, cluster_changes
-from annotator.compare.forces import force
-from annotator.compare.loading import StoryArticle, load_folder
-from annotator.compare.records import ArticleInfo, Cluster, Comparison, Member
-from annotator.compare.similarity import DEFAULT, ClaimFeatures, Weights, reduce_text, similarity_matrix
-from annotator.compare.speakers import SpeakerMap, merge_speakers, read_aliases
-from annotator.compare.stories import (
+from annotator.drift.alignment import align
+from annotator.drift.changes import ClaimRef, cluster_changes
+from annotator.drift.forces import force
+from annotator.drift.loading import StoryArticle, load_folder
+from annotator.drift.records import ArticleInfo, Cluster, Comparison, Member
+from annotator.drift.similarity import DEFAULT, ClaimFeatures, Weights, reduce_text, similarity_matrix
+from annotator.drift.speakers import SpeakerMap, merge_speakers, read_aliases
+from annotator.drift.stories import (
     Manifest,
     apply_metadata,
     choose_reference,
