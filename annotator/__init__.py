@@ -17,8 +17,9 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run
+    from annotator.api import RunOutput, annotate, annotate_async, compare, evaluate, load_run
     from annotator.backends import BackendChoice
+    from annotator.drift.records import Change, Cluster, Comparison
     from annotator.llm.settings import ExtractionMode, LLMSettings
     from annotator.models import (
         Article,
@@ -38,6 +39,10 @@ _EXPORTS = {
     "annotate_async": "annotator.api",
     "load_run": "annotator.api",
     "evaluate": "annotator.api",
+    "compare": "annotator.api",
+    "Comparison": "annotator.drift.records",
+    "Cluster": "annotator.drift.records",
+    "Change": "annotator.drift.records",
     "RunOutput": "annotator.api",
     "BackendChoice": "annotator.backends",
     "ExtractionMode": "annotator.llm.settings",
@@ -58,9 +63,12 @@ __all__ = [
     "Article",
     "ArticleResult",
     "BackendChoice",
+    "Change",
     "CharSpan",
     "Claim",
     "ClaimSpans",
+    "Cluster",
+    "Comparison",
     "ExtractionMode",
     "Hedging",
     "LLMSettings",
@@ -72,6 +80,7 @@ __all__ = [
     "__version__",
     "annotate",
     "annotate_async",
+    "compare",
     "evaluate",
     "load_run",
 ]
