@@ -37,28 +37,47 @@ def align(
     Claims must be grouped by article in reading order (all of article 0, then 1, ...).
     ``apart`` marks pairs that may never share a cluster: two claims of one article split
     from one sentence under one cue are, by the scheme's split rule, two propositions.
+    An article's own repeats (scores at least ``repeat`` with each other: a scraping
+    duplicate, a headline restating the lead) are grouped first and placed as one unit,
+    so the assignment cannot send one copy to the right cluster and the other elsewhere.
     """
     clusters: list[list[int]] = []
     owner = np.asarray(article_of)
     for article in dict.fromkeys(article_of):
-        claims = np.flatnonzero(owner == article)
-        taken = _assign(claims, clusters, scores, weights.join)
-        for claim in map(int, claims):
-            if claim in taken:
+        units = _repeats([int(c) for c in np.flatnonzero(owner == article)], scores, weights.repeat, apart)
+        taken = _assign(units, clusters, scores, weights.join)
+        for number, unit in enumerate(units):
+            if number in taken:
                 continue
-            best, score = _closest(claim, clusters, scores, apart)
+            best, score = _closest(unit, clusters, scores, apart)
             if best is not None and score >= weights.repeat:
-                clusters[best].append(claim)
+                clusters[best] += unit
             else:
-                clusters.append([claim])
+                clusters.append(list(unit))
     return Alignment(clusters=[sorted(c) for c in clusters])
 
 
-def _assign(claims: np.ndarray, clusters: list[list[int]], scores: np.ndarray, threshold: float) -> set[int]:
-    """One-to-one: each cluster takes at most one of this article's claims."""
-    if not clusters or not len(claims):
+def _repeats(claims: list[int], scores: np.ndarray, threshold: float, apart: np.ndarray | None) -> list[list[int]]:
+    """One article's claims in groups of repeats (single-linkage at ``threshold``), in reading order."""
+    groups: list[list[int]] = []
+    for claim in claims:
+        home = next(
+            (g for g in groups
+             if scores[claim, g].max() >= threshold and (apart is None or not apart[claim, g].any())),
+            None,
+        )
+        if home is None:
+            groups.append([claim])
+        else:
+            home.append(claim)
+    return groups
+
+
+def _assign(units: list[list[int]], clusters: list[list[int]], scores: np.ndarray, threshold: float) -> set[int]:
+    """One-to-one: each cluster takes at most one of this article's units; returns the units placed."""
+    if not clusters or not units:
         return set()
-    matrix = np.stack([scores[np.ix_(claims, np.asarray(members))].max(axis=1) for members in clusters], axis=1)
+    matrix = np.array([[scores[np.ix_(unit, members)].max() for members in clusters] for unit in units])
     keep = matrix >= threshold
     if not keep.any():
         return set()
@@ -66,19 +85,19 @@ def _assign(claims: np.ndarray, clusters: list[list[int]], scores: np.ndarray, t
     taken = set()
     for row, col in zip(rows, cols, strict=True):
         if keep[row, col]:
-            clusters[col].append(int(claims[row]))
-            taken.add(int(claims[row]))
+            clusters[col] += units[row]
+            taken.add(int(row))
     return taken
 
 
 def _closest(
-    claim: int, clusters: list[list[int]], scores: np.ndarray, apart: np.ndarray | None
+    unit: list[int], clusters: list[list[int]], scores: np.ndarray, apart: np.ndarray | None
 ) -> tuple[int | None, float]:
     best, best_score = None, -1.0
     for index, members in enumerate(clusters):
-        if apart is not None and apart[claim, members].any():
+        if apart is not None and apart[np.ix_(unit, members)].any():
             continue
-        score = float(scores[claim, members].max())
+        score = float(scores[np.ix_(unit, members)].max())
         if score > best_score:
             best, best_score = index, score
     return best, best_score
