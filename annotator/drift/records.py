@@ -64,6 +64,8 @@ class Cluster(BaseModel):
     members: list[Member]
     proposition: str | None = None
     note: str | None = None
+    closest: dict[str, Any] | None = None
+    """A cluster without a reference member: the nearest reference claim and its score."""
 
 
 class Change(BaseModel):

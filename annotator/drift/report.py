@@ -48,7 +48,23 @@ def _story(story: StoryComparison) -> str:
         )
     for article in story.articles[1:]:
         lines += ["", *_outlet(story, article.id)]
+    lines += ["", *_unmatched(story)]
     return "\n".join(lines) + "\n"
+
+
+def _unmatched(story: StoryComparison) -> list[str]:
+    """Clusters the reference has no claim in: what other outlets added, or re-sourced beyond recognition."""
+    rows = [c for c in story.comparison.clusters if c.closest is not None]
+    if not rows:
+        return []
+    lines = ["## Claims with no counterpart in the reference", ""]
+    for cluster in rows:
+        where = ", ".join(outlet_label(story, m.article) + f" claim {m.claim}" for m in cluster.members)
+        closest = cluster.closest or {}
+        lines.append(f"- **{cluster.id}** ({where}), {closest.get('member_speaker')}: “{cluster.proposition}”; "
+                     f"nearest reference claim {closest.get('claim')} (score {closest.get('score')}), "
+                     f"{closest.get('speaker')}: “{closest.get('content')}”")
+    return lines
 
 
 def _outlet(story: StoryComparison, article_id: str) -> list[str]:

@@ -112,13 +112,14 @@ def compare_articles(
     for number, members in enumerate(clusters, 1):
         cluster_id = f"c{number:0{width}d}"
         member_refs = [refs[m] for m in members]
-        out_clusters.append(
-            Cluster(
-                id=cluster_id,
-                members=[Member(article=r.article.id, claim=r.index) for r in member_refs],
-                proposition=member_refs[0].claim.restatement or member_refs[0].claim.content,
-            )
+        cluster = Cluster(
+            id=cluster_id,
+            members=[Member(article=r.article.id, claim=r.index) for r in member_refs],
+            proposition=member_refs[0].claim.restatement or member_refs[0].claim.content,
         )
+        if member_refs[0].article.id != chosen.id:
+            cluster.closest = _closest_reference(members, refs, scores, chosen, speakers)
+        out_clusters.append(cluster)
         if member_refs[0].article.id == chosen.id:
             changes += cluster_changes(cluster_id, member_refs[0], member_refs, story_articles[1:], speakers, nearest)
     comparison = Comparison(
@@ -130,6 +131,24 @@ def compare_articles(
         notes=[f"reference: {chosen.id}, {reason}"],
     )
     return StoryComparison(comparison=comparison, articles=story_articles, speakers=speakers)
+
+
+def _closest_reference(
+    members: list[int], refs: list[ClaimRef], scores: np.ndarray, reference: StoryArticle, speakers: SpeakerMap
+) -> dict[str, object] | None:
+    """For a cluster the reference lacks: the reference claim nearest to it, below the join
+    threshold (or taken by a closer claim), so a reader can judge a re-attribution or a
+    paraphrase the alignment did not accept."""
+    columns = [n for n, r in enumerate(refs) if r.article is reference]
+    if not columns:
+        return None
+    block = scores[np.ix_(members, columns)]
+    row, col = np.unravel_index(int(block.argmax()), block.shape)
+    target, source = refs[columns[int(col)]], refs[members[int(row)]]
+    return {"article": reference.id, "claim": target.index, "content": target.claim.content,
+            "score": round(float(block[row, col]), 3),
+            "speaker": speakers.name(reference.id, target.claim.speaker),
+            "member_speaker": speakers.name(source.article.id, source.claim.speaker)}
 
 
 def split_apart(refs: Sequence[ClaimRef]) -> np.ndarray:
