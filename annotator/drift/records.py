@@ -110,5 +110,10 @@ class Comparison(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
     def dump(self) -> dict[str, Any]:
-        """The JSON document: ``from`` spelled as the issue spells it, empty extras left out."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        """The JSON document: ``from`` spelled as the issue spells it, empty extras left out
+        (``before`` and ``after`` are always there: an omission's ``after`` is null)."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for change in data["changes"]:
+            change.setdefault("before", None)
+            change.setdefault("after", None)
+        return data
