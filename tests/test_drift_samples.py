@@ -105,8 +105,8 @@ def test_json_has_exactly_the_issue_shape(comparison: Comparison):
 
 def test_scores_on_gold_claims_meet_the_floors(comparison: Comparison):
     metrics = score(comparison, read_comparison(DRIFT / "gold.json"))
-    assert metrics.clusters.f1 is not None and metrics.clusters.f1 >= 0.75
-    assert metrics.changes.f1 is not None and metrics.changes.f1 >= 0.72
+    assert metrics.clusters.f1 is not None and metrics.clusters.f1 >= 0.90
+    assert metrics.changes.f1 is not None and metrics.changes.f1 >= 0.84
 
 
 @pytest.mark.parametrize("name", ["gold.json", "annotator-a.json", "annotator-b.json"])
