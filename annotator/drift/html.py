@@ -16,13 +16,24 @@ from annotator.drift.records import Change, DriftField
 from annotator.drift.report import outlet_label
 from annotator.drift.run import StoryComparison
 
+PRIORITY = ("number", "hedging", "cue", "speaker", "via", "stance", "quote_type", "content")
+"""Which colour a run marked by several changes shows: the most specific change."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One member's sentence, the mark class of each segment, and its changes."""
+
+    excerpt: Excerpt
+    classes: list[str]
+    changes: list[Change]
+
 
 @dataclass(frozen=True)
 class Cell:
     """What one outlet says for one cluster."""
 
-    excerpts: list[Excerpt]
-    changes: list[Change]
+    members: list[Shown]
     omitted: Change | None = None
 
 
@@ -54,13 +65,20 @@ def _story(story: StoryComparison) -> dict[str, object]:
         for number, article in enumerate(story.articles):
             members = [m.claim for m in cluster.members if m.article == article.id]
             if number == 0:
-                shown = [excerpt(ClaimRef(article, i), changes, "from") for i in members]
-                cells.append(Cell(shown, []))
+                cells.append(Cell([_shown(excerpt(ClaimRef(article, i), changes, "from"), []) for i in members]))
                 continue
             mine = [c for c in changes if c.to == article.id]
             omitted = next((c for c in mine if c.field is DriftField.omitted), None)
-            shown = [excerpt(ClaimRef(article, i), [c for c in mine if c.to_claim == i], "to") for i in members]
-            cells.append(Cell(shown, [c for c in mine if c.field is not DriftField.omitted], omitted))
+            shown = []
+            for i in members:
+                own = [c for c in mine if c.to_claim == i]
+                shown.append(_shown(excerpt(ClaimRef(article, i), own, "to"), own))
+            cells.append(Cell(shown, omitted))
         rows.append(Row(cluster.id, cluster.proposition or "", cells))
     return {"title": outlet_label(story, comparison.reference), "notes": comparison.notes,
             "columns": columns, "rows": rows, "story": comparison.story}
+
+
+def _shown(ex: Excerpt, changes: list[Change]) -> Shown:
+    classes = [next((p for p in PRIORITY if p in seg.marks), "") for seg in ex.segments]
+    return Shown(ex, classes, changes)

@@ -64,13 +64,13 @@ def compare_folder(
         manifest = read_manifest(Path(stories))
     articles = apply_metadata(loaded.articles, manifest)
     table = read_aliases(aliases) if aliases else {}
-    groups: list[tuple[str, list[StoryArticle], str | None]]
+    groups: list[tuple[str | None, list[StoryArticle], str | None]]
     if manifest is not None and manifest.stories:
-        groups = from_manifest(articles, manifest)
+        groups = [(story_id, group, ref) for story_id, group, ref in from_manifest(articles, manifest)]
     elif stories is not None and str(stories) == AUTO:
         groups = _automatic(articles, table, weights)
     else:
-        groups = [("story", articles, None)]
+        groups = [(None, articles, None)]
     if reference is not None and len(groups) > 1:
         groups = [(i, g, reference if any(a.id == reference for a in g) else r) for i, g, r in groups]
     results = [
@@ -184,7 +184,7 @@ def _numbered(clusters: list[list[int]], refs: list[ClaimRef]) -> list[list[int]
 
 def _automatic(
     articles: list[StoryArticle], aliases: dict[str, str], weights: Weights
-) -> list[tuple[str, list[StoryArticle], str | None]]:
+) -> list[tuple[str | None, list[StoryArticle], str | None]]:
     speakers = merge_speakers(articles, aliases)
     refs = [ClaimRef(a, i) for a in articles for i in range(len(a.claims))]
     scores = similarity_matrix([claim_features(r, speakers) for r in refs], weights)
