@@ -17,7 +17,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from annotator.api import RunOutput, annotate, annotate_async, compare, evaluate, load_run
+    from annotator.api import RunOutput, annotate, annotate_async, compare, evaluate, load_run, view, write_view
+    from annotator.articles import ArticleSource, FieldMap, InputFormat
     from annotator.backends import BackendChoice
     from annotator.drift.records import Change, Cluster, Comparison
     from annotator.llm.settings import ExtractionMode, LLMSettings
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         SpeakerType,
         Stance,
     )
+    from annotator.viewer.render import ArticleView
 
 _EXPORTS = {
     "annotate": "annotator.api",
@@ -44,6 +46,12 @@ _EXPORTS = {
     "Cluster": "annotator.drift.records",
     "Change": "annotator.drift.records",
     "RunOutput": "annotator.api",
+    "view": "annotator.api",
+    "write_view": "annotator.api",
+    "ArticleView": "annotator.viewer.render",
+    "ArticleSource": "annotator.articles",
+    "FieldMap": "annotator.articles",
+    "InputFormat": "annotator.articles",
     "BackendChoice": "annotator.backends",
     "ExtractionMode": "annotator.llm.settings",
     "LLMSettings": "annotator.llm.settings",
@@ -62,6 +70,8 @@ _EXPORTS = {
 __all__ = [
     "Article",
     "ArticleResult",
+    "ArticleSource",
+    "ArticleView",
     "BackendChoice",
     "Change",
     "CharSpan",
@@ -70,7 +80,9 @@ __all__ = [
     "Cluster",
     "Comparison",
     "ExtractionMode",
+    "FieldMap",
     "Hedging",
+    "InputFormat",
     "LLMSettings",
     "QuoteType",
     "RunOutput",
@@ -83,6 +95,8 @@ __all__ = [
     "compare",
     "evaluate",
     "load_run",
+    "view",
+    "write_view",
 ]
 
 

@@ -91,6 +91,9 @@ class RunRecord(BaseModel):
     dropped_claims: int
     usage: Usage
     load_failures: list[SkippedInput] = Field(default_factory=list)
+    article_ids: list[str] | None = None
+    """Every article of the run, done or taken unchanged (``None`` in runs recorded before
+    it was kept): outputs in the folder that are not listed are left from an earlier run."""
 
 
 @functools.cache

@@ -8,7 +8,6 @@ content). Without the article's text the claim's own words stand in for the sent
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from annotator.drift.changes import ClaimRef
 from annotator.drift.records import Change, DriftField, Span
 from annotator.grounding import locate
 from annotator.models import ClaimSpans
+from annotator.viewer.segments import Mark, segment
 
 _BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[\"'“‘(]?[A-Z0-9])|\n+")
 
@@ -94,10 +94,9 @@ def _spans_for(ref: ClaimRef, change: Change, side: str) -> list[Span]:
 
 
 def _segments(text: str, start: int, end: int, marked: list[tuple[int, int, str]]) -> tuple[Segment, ...]:
-    inside = [x for a, b, _ in marked for x in (a, b) if start <= x <= end]
-    cuts = sorted({start, end, *inside})
-    segments = []
-    for a, b in itertools.pairwise(cuts):
-        marks = tuple(sorted({f for x, y, f in marked if x <= a and b <= y}))
-        segments.append(Segment(text[a:b], marks))
-    return tuple(s for s in segments if s.text)
+    """The sentence cut at every mark boundary (the HTML view's :func:`~annotator.viewer.segments.segment`)."""
+    marks = [Mark(a - start, b - start, field) for a, b, field in marked]
+    pieces = segment(end - start, marks)
+    return tuple(
+        Segment(text[start + p.start : start + p.end], tuple(sorted(set(p.tags)))) for p in pieces if p.end > p.start
+    )
