@@ -17,9 +17,10 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run, view, write_view
+    from annotator.api import RunOutput, annotate, annotate_async, compare, evaluate, load_run, view, write_view
     from annotator.articles import ArticleSource, FieldMap, InputFormat
     from annotator.backends import BackendChoice
+    from annotator.drift.records import Change, Cluster, Comparison
     from annotator.llm.settings import ExtractionMode, LLMSettings
     from annotator.models import (
         Article,
@@ -40,6 +41,10 @@ _EXPORTS = {
     "annotate_async": "annotator.api",
     "load_run": "annotator.api",
     "evaluate": "annotator.api",
+    "compare": "annotator.api",
+    "Comparison": "annotator.drift.records",
+    "Cluster": "annotator.drift.records",
+    "Change": "annotator.drift.records",
     "RunOutput": "annotator.api",
     "view": "annotator.api",
     "write_view": "annotator.api",
@@ -68,9 +73,12 @@ __all__ = [
     "ArticleSource",
     "ArticleView",
     "BackendChoice",
+    "Change",
     "CharSpan",
     "Claim",
     "ClaimSpans",
+    "Cluster",
+    "Comparison",
     "ExtractionMode",
     "FieldMap",
     "Hedging",
@@ -84,6 +92,7 @@ __all__ = [
     "__version__",
     "annotate",
     "annotate_async",
+    "compare",
     "evaluate",
     "load_run",
     "view",

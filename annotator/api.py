@@ -30,6 +30,7 @@ from annotator.runs import RunOptions, execute
 from annotator.store import RunRecord, Store
 
 if TYPE_CHECKING:
+    from annotator.drift.records import Comparison
     from annotator.evaluation.harness import Evaluation
     from annotator.models import AnnotatedArticle
     from annotator.viewer.render import ArticleView, SiteReport
@@ -131,6 +132,33 @@ def evaluate(
         resamples=resamples,
         include_stale=include_stale,
     )
+
+
+def compare(
+    folder: Path | str,
+    *,
+    articles: Path | str | None = None,
+    reference: str | None = None,
+    stories: Path | str | None = None,
+    aliases: Path | str | None = None,
+) -> list[Comparison]:
+    """Align the claims of one story across outlets and list what drifted, as
+    ``annotator compare`` does: one :class:`~annotator.drift.records.Comparison` per story
+    (all of ``folder`` is one story unless ``stories`` names a manifest or is ``"auto"``).
+
+    ``folder`` is a run's output folder or a folder of gold-format files (then give the
+    texts as ``articles``). ``.dump()`` gives the JSON document the command writes.
+    """
+    from annotator.drift.run import compare_folder
+
+    result = compare_folder(
+        Path(folder),
+        articles_dir=Path(articles) if articles else None,
+        reference=reference,
+        stories=stories if stories is None or str(stories) == "auto" else Path(stories),
+        aliases=Path(aliases) if aliases else None,
+    )
+    return [story.comparison for story in result.stories]
 
 
 def view(article: AnnotatedArticle, *, text: str | None = None) -> ArticleView:
