@@ -16,11 +16,14 @@ from typing import Any
 
 from pydantic import Field
 
+from annotator.fidelity import words
 from annotator.grounding import (
     FRAGMENT_SEPARATOR,
     NormalisedText,
+    candidates,
     locate_claim,
     normalise,
+    why_not_found,
 )
 from annotator.models import (
     CharSpan,
@@ -30,6 +33,7 @@ from annotator.models import (
     QuoteType,
     SpeakerType,
     Stance,
+    Unverified,
 )
 
 
@@ -71,9 +75,11 @@ class ClaimStatement(ClaimLabels):
 
 
 class ExtractedClaim(ClaimStatement):
-    """A stated claim plus its offsets in the article, once known."""
+    """A stated claim plus its offsets in the article, once known, and what of it the
+    article does not support (see :meth:`verify`)."""
 
     spans: ClaimSpans | None = None
+    unverified: Unverified | None = None
 
     @classmethod
     def at(
@@ -117,13 +123,79 @@ class ExtractedClaim(ClaimStatement):
                     CharSpan(start=s.start + offset, end=s.end + offset, alignment=s.alignment)
                     for s in getattr(self.spans, name)
                 ]
-                for name in ("content", "mention", "cue")
+                for name in ("content", "mention", "cue", "hedge_cues")
             }
         )
 
     def ground(self, text: str, folded: NormalisedText, occurrence: int | None = None) -> None:
-        """Attach offsets, raising :class:`GroundingError` naming the field that failed."""
-        self.spans = locate(self, text, folded, occurrence)
+        """Attach offsets, raising :class:`GroundingError` naming the field that failed.
+
+        The verbatim fields then become the article's own words at those offsets, whichever
+        tier found them: what is stored is what the article says, never the backend's copy.
+        """
+        spans = locate(self, text, folded, occurrence)
+        self.spans = spans
+        self.content = _at(text, spans.content)
+        self.mention = _at(text, spans.mention)
+        self.cue = _at(text, spans.cue)
+
+    def verify(self, text: str, index: TextIndex) -> None:
+        """Check the fields grounding does not place, once the claim has offsets.
+
+        The speaker name, the role and every intermediary must occur in the article (word
+        for word, case and punctuation aside); hedge cues must lie inside the content and
+        get offsets. What fails is moved to :attr:`unverified`; a speaker name the article
+        does not contain is replaced by the mention, which it does.
+        """
+        if self.spans is None:
+            return
+        missing = Unverified()
+        if not index.contains(self.speaker):
+            missing.speaker = self.speaker
+            self.speaker = self.mention
+        if self.speaker_role and not index.contains(self.speaker_role):
+            missing.speaker_role, self.speaker_role = self.speaker_role, None
+        missing.via = [item for item in self.via if not index.contains(item)]
+        self.via = [item for item in self.via if index.contains(item)]
+        cues: list[str] = []
+        cue_spans: list[CharSpan] = []
+        for cue in self.hedge_cues:
+            span = _inside(text, cue, self.spans.content, cue_spans)
+            if span is None:
+                missing.hedge_cues.append(cue)
+            else:
+                cues.append(text[span.start : span.end])
+                cue_spans.append(span)
+        self.hedge_cues = cues
+        self.spans = self.spans.model_copy(update={"hedge_cues": cue_spans})
+        self.unverified = missing if missing else None
+
+
+class TextIndex:
+    """The article's words, case, accents and punctuation folded, for phrase look-ups."""
+
+    def __init__(self, text: str) -> None:
+        self._joined = " " + " ".join(w.key for w in words(text)) + " "
+
+    def contains(self, phrase: str) -> bool:
+        """Whether the article has ``phrase``'s words, in order and side by side."""
+        keys = [w.key for w in words(phrase)]
+        return bool(keys) and f" {' '.join(keys)} " in self._joined
+
+
+def _at(text: str, spans: list[CharSpan]) -> str:
+    return FRAGMENT_SEPARATOR.join(text[s.start : s.end] for s in spans)
+
+
+def _inside(text: str, cue: str, content: list[CharSpan], taken: list[CharSpan]) -> CharSpan | None:
+    """The first instance of ``cue`` inside a content span that no earlier cue took."""
+    for piece in content:
+        for found in candidates(text[piece.start : piece.end], cue, allow_fuzzy=False):
+            span = CharSpan(start=piece.start + found.start, end=piece.start + found.end,
+                            alignment=found.alignment)
+            if all(span.start != t.start for t in taken):
+                return span
+    return None
 
 
 class GroundingError(ValueError):
@@ -142,7 +214,10 @@ def locate(
         text, claim.content, claim.mention, claim.cue, occurrence=occurrence, folded=folded
     )
     if found.spans is None:
-        raise GroundingError(f"content not found verbatim in the article: {claim.content!r}")
+        hint = why_not_found(text, claim.content, folded)
+        raise GroundingError(
+            f"content not found verbatim in the article: {claim.content!r}" + (f" ({hint})" if hint else "")
+        )
     if found.missing:
         name = found.missing[0]
         raise GroundingError(f"{name} not found in the article: {getattr(claim, name)!r}")
@@ -183,3 +258,11 @@ def ground_all(text: str, claims: list[ExtractedClaim]) -> list[GroundingFailure
                     pass
             failures.append(GroundingFailure(index, claim, str(error)))
     return failures
+
+
+def verify_all(text: str, claims: list[ExtractedClaim]) -> None:
+    """:meth:`ExtractedClaim.verify` every claim against one index of the article."""
+    if claims:
+        index = TextIndex(text)
+        for claim in claims:
+            claim.verify(text, index)

@@ -16,7 +16,7 @@ from typing import Any
 
 from annotator import __version__
 from annotator.backends import Backend, Extraction, ExtractionFailed
-from annotator.claims import ExtractedClaim, ground_all
+from annotator.claims import ExtractedClaim, ground_all, verify_all
 from annotator.models import (
     AnnotatedArticle,
     Article,
@@ -71,13 +71,15 @@ def cache_key(article: Article, backend: Backend) -> CacheKey:
 
 
 def build_result(article: Article, backend: Backend, extraction: Extraction, seconds: float) -> ArticleResult:
-    """Ground leftovers, drop what fails, and give every source one speaker id."""
+    """Ground leftovers, drop what fails, check the fields grounding does not place, and
+    give every source one speaker id."""
     ungrounded = [c for c in extraction.claims if c.spans is None]
     failures = ground_all(article.text, ungrounded)
     failed_ids = {id(f.claim) for f in failures}
     kept = [c for c in extraction.claims if id(c) not in failed_ids]
+    verify_all(article.text, kept)
     dropped = extraction.dropped + [DroppedClaim(content=f.claim.content, reason=f.reason) for f in failures]
-    annotated = to_annotated(article.id, sorted(kept, key=_position))
+    annotated = to_annotated(article.id, sorted(kept, key=_position), restatement_by=backend.name)
     return ArticleResult(
         article=article.id,
         speakers=annotated.speakers,
@@ -113,13 +115,20 @@ def _position(claim: ExtractedClaim) -> int:
     return claim.spans.content[0].start if claim.spans else 0
 
 
-def to_annotated(article_id: str, claims: list[ExtractedClaim]) -> AnnotatedArticle:
-    """Gold-shaped record: speaker entities plus claims that reference them by id."""
+def to_annotated(
+    article_id: str, claims: list[ExtractedClaim], restatement_by: str | None = None
+) -> AnnotatedArticle:
+    """Gold-shaped record: speaker entities plus claims that reference them by id.
+
+    ``restatement_by`` names who wrote the restatements (the backend), so no reader
+    mistakes them for the article's words."""
     registry = SpeakerRegistry()
     out = [
         Claim(
             speaker=registry.resolve(claim.speaker, claim.speaker_type, claim.mention, claim.speaker_role),
             spans=claim.spans,
+            unverified=claim.unverified,
+            restatement_by=restatement_by if claim.restatement else None,
             **claim.labels(),
         )
         for claim in claims

@@ -29,12 +29,14 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from annotator.models import (
+    RESTATEMENT_BY_DESCRIPTION,
     SCHEMA_VERSION,
     ArticleResult,
     CacheKey,
     ClaimLabels,
     Exchange,
     SpeakerType,
+    Unverified,
     Usage,
 )
 
@@ -61,6 +63,8 @@ class ClaimRow(ClaimLabels, _RowHead):
     start: int | None
     end: int | None
     alignment: str | None
+    unverified: Unverified | None = None
+    restatement_by: str | None = Field(default=None, description=RESTATEMENT_BY_DESCRIPTION)
 
 
 class SkippedInput(BaseModel):
@@ -215,6 +219,8 @@ def claim_rows(result: ArticleResult) -> list[ClaimRow]:
                 start=content[0].start if content else None,
                 end=content[-1].end if content else None,
                 alignment=content[0].alignment.value if content else None,
+                unverified=claim.unverified,
+                restatement_by=claim.restatement_by,
                 **claim.labels(),
             )
         )
