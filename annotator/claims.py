@@ -11,6 +11,7 @@ backend that did not).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,15 +173,24 @@ class ExtractedClaim(ClaimStatement):
 
 
 class TextIndex:
-    """The article's words, case, accents and punctuation folded, for phrase look-ups."""
+    """The article's words, case, accents and punctuation folded, for phrase look-ups.
+
+    Apostrophes split words here, so "MSNBC" is found in "MSNBC's"."""
 
     def __init__(self, text: str) -> None:
-        self._joined = " " + " ".join(w.key for w in words(text)) + " "
+        self._joined = " " + " ".join(_keys(text)) + " "
 
     def contains(self, phrase: str) -> bool:
         """Whether the article has ``phrase``'s words, in order and side by side."""
-        keys = [w.key for w in words(phrase)]
+        keys = _keys(phrase)
         return bool(keys) and f" {' '.join(keys)} " in self._joined
+
+
+def _keys(text: str) -> list[str]:
+    return [w.key for w in words(_APOSTROPHES.sub(" ", text))]
+
+
+_APOSTROPHES = re.compile("['\u2019]")
 
 
 def _at(text: str, spans: list[CharSpan]) -> str:
