@@ -83,11 +83,30 @@ async def execute(
     """Annotate a folder (or file) of articles, or given articles, under ``config``.
 
     ``backend`` overrides building one from ``config`` (tests and callers with their own
-    client pass an instance). Raises ``ArticleError`` when ``source`` does not exist and
-    ``PromptError`` for a bad template folder, before any work is done.
+    client pass an instance). Raises, before any work is done, ``OutputError`` when the
+    output folder cannot be used (a file in the way, read-only, held by another run),
+    ``ArticleError`` when ``source`` does not exist and ``PromptError`` for a bad template
+    folder.
     """
     options = options or RunOptions()
-    watch = observer or QuietObserver()
+    store = Store(options.out) if options.out is not None else None
+    if store is not None:
+        store.open()  # OutputError now, before anything is loaded or sent
+    try:
+        return await _execute(source, config, options, observer or QuietObserver(), backend, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+async def _execute(
+    source: Path | Sequence[Article],
+    config: BackendConfig,
+    options: RunOptions,
+    watch: RunObserver,
+    backend: Backend | None,
+    store: Store | None,
+) -> RunReport:
     engine = backend or build_backend(config)
     articles, failures = _load(source)
     automatic = config.choice is BackendChoice.auto and backend is None
@@ -95,7 +114,6 @@ async def execute(
     for failure in failures:
         watch.skipped(failure)
     started = datetime.now(UTC)
-    store = Store(options.out) if options.out is not None else None
     totals = await run(
         articles, engine, store,
         concurrency=options.concurrency, force=options.force, progress=watch.article_done,

@@ -19,6 +19,7 @@ from annotator.models import ArticleResult
 from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals
 from annotator.prompts import PromptError
 from annotator.runs import RunOptions, RunReport, execute
+from annotator.store import OutputError
 
 console = Console(stderr=True)
 
@@ -54,7 +55,7 @@ def annotate(
     try:
         with ProgressObserver() as observer:
             report = asyncio.run(execute(directory, config, options, observer))
-    except (PromptError, ArticleError) as error:
+    except (PromptError, ArticleError, OutputError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
     _summary(report, out)
