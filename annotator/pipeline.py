@@ -32,6 +32,10 @@ from annotator.speakers import SpeakerRegistry
 from annotator.store import Store
 
 DEFAULT_CONCURRENCY = 8
+DEFAULT_MAX_ARTICLE_CHARS = 1_000_000
+"""Articles longer than this are refused, by either backend: about 250,000 tokens, some
+150 pages; the longest news features are a tenth of it. It bounds what one file can cost
+(requests, time, memory); ``--max-article-chars`` raises it."""
 
 
 @dataclass
@@ -149,8 +153,24 @@ def failed_result(
     )
 
 
-async def annotate_one(article: Article, backend: Backend) -> tuple[ArticleResult, list[Exchange]]:
-    """Annotate one article; any exception becomes an error result, never a crash."""
+def too_long(article: Article, limit: int | None) -> str | None:
+    """Why the article is refused for its size, or ``None``."""
+    if limit is None or len(article.text) <= limit:
+        return None
+    return (
+        f"article is {len(article.text):,} characters, over the limit of {limit:,} "
+        "(--max-article-chars): split it into smaller files or raise the limit"
+    )
+
+
+async def annotate_one(
+    article: Article, backend: Backend, max_chars: int | None = None
+) -> tuple[ArticleResult, list[Exchange]]:
+    """Annotate one article; any exception becomes an error result, never a crash.
+
+    An article over ``max_chars`` is refused before the backend sees it."""
+    if (refusal := too_long(article, max_chars)) is not None:
+        return failed_result(article, backend, refusal, 0.0), []
     started = time.perf_counter()
     try:
         extraction = await backend.extract(article)
@@ -172,10 +192,12 @@ async def run(
     concurrency: int = DEFAULT_CONCURRENCY,
     force: bool = False,
     progress: Progress | None = None,
+    max_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
 ) -> RunTotals:
     """Annotate ``articles`` concurrently, skipping those whose stored output is fresh.
 
     With ``store=None`` nothing is read or written: the results are only returned.
+    Articles over ``max_chars`` characters fail without reaching the backend.
     """
     totals = RunTotals(articles=len(articles))
     gate = asyncio.Semaphore(max(1, concurrency))
@@ -188,7 +210,7 @@ async def run(
             result = cached
         else:
             async with gate:
-                result, exchanges = await annotate_one(article, backend)
+                result, exchanges = await annotate_one(article, backend, max_chars)
             if store is not None:
                 store.write(result, exchanges)
         totals.add(result, cached is not None)

@@ -19,7 +19,7 @@ from annotator import __version__
 from annotator.articles import LoadFailure, load_folder
 from annotator.backends import Backend, BackendChoice, BackendConfig, build_backend
 from annotator.models import Article, ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals, run
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals, run
 from annotator.store import RunRecord, SkippedInput, Store
 
 
@@ -56,6 +56,8 @@ class RunOptions:
     out: Path | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     force: bool = False
+    max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS
+    """Longer articles are refused (an error naming the file); ``None`` for no limit."""
 
 
 @dataclass
@@ -117,6 +119,7 @@ async def _execute(
     totals = await run(
         articles, engine, store,
         concurrency=options.concurrency, force=options.force, progress=watch.article_done,
+        max_chars=options.max_article_chars,
     )
     record = _record(engine, started, datetime.now(UTC), totals, failures)
     if store is not None:

@@ -16,10 +16,11 @@ from annotator.articles import ArticleError, LoadFailure
 from annotator.backends import Backend, BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals
 from annotator.prompts import PromptError
 from annotator.runs import RunOptions, RunReport, execute
 from annotator.store import OutputError
+from annotator.terminal import plain
 
 console = Console(stderr=True)
 
@@ -42,6 +43,9 @@ def annotate(
     force: bool = typer.Option(False, "--force", help="Redo articles whose stored output is current."),
     max_reasks: int = typer.Option(2, min=0, help="Re-asks after an ungrounded or malformed answer."),
     max_article_tokens: int = typer.Option(6000, min=200, help="Longer articles are split into pieces."),
+    max_article_chars: int = typer.Option(
+        DEFAULT_MAX_ARTICLE_CHARS, min=1, help="Longer articles are refused (either backend), naming the file."
+    ),
     temperature: float = typer.Option(0.0, min=0.0),
     seed: int | None = typer.Option(42, help="Sampling seed sent to the endpoint."),
 ) -> None:
@@ -51,12 +55,12 @@ def annotate(
         max_article_tokens=max_article_tokens, temperature=temperature, seed=seed,
     )
     config = BackendConfig(choice=backend, llm=settings, prompts=prompts)
-    options = RunOptions(out=out, concurrency=concurrency, force=force)
+    options = RunOptions(out=out, concurrency=concurrency, force=force, max_article_chars=max_article_chars)
     try:
         with ProgressObserver() as observer:
             report = asyncio.run(execute(directory, config, options, observer))
     except (PromptError, ArticleError, OutputError) as error:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {plain(error)}")
         raise typer.Exit(2) from error
     _summary(report, out)
     if not report.ok:
@@ -91,7 +95,7 @@ class ProgressObserver:
         self._task = self._bar.add_task("annotate", total=articles, claims=0, failed=0, cached=0)
 
     def skipped(self, failure: LoadFailure) -> None:
-        console.print(f"[red]skipped[/red] {failure.path}: {failure.reason}")
+        console.print(f"[red]skipped[/red] {plain(failure.path)}: {plain(failure.reason)}")
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         if self._task is not None:
@@ -99,7 +103,7 @@ class ProgressObserver:
                 self._task, advance=1, claims=totals.claims, failed=totals.failed, cached=totals.skipped
             )
         for error in result.errors:
-            console.print(f"[red]failed[/red] {result.source}: {error}")
+            console.print(f"[red]failed[/red] {plain(result.source)}: {plain(error)}")
 
 
 def _announce(engine: Backend, automatic: bool) -> None:
@@ -107,25 +111,25 @@ def _announce(engine: Backend, automatic: bool) -> None:
     how = " (chosen automatically)" if automatic else ""
     if engine.name == "offline":
         reason = ": no endpoint or API key configured" if automatic else ""
-        console.print(f"annotator: offline backend {engine.model}{how}{reason}")
+        console.print(f"annotator: offline backend {plain(engine.model)}{how}{reason}")
     else:
         console.print(
-            f"annotator: LLM backend, model {engine.model} at {engine.endpoint}{how}, "
+            f"annotator: LLM backend, model {plain(engine.model)} at {plain(engine.endpoint)}{how}, "
             f"prompt version {engine.prompt_version}"
         )
 
 
 def _summary(report: RunReport, out: Path) -> None:
     record = report.record
-    table = Table(title=f"annotator run -> {out}")
+    table = Table(title=f"annotator run -> {plain(out)}")
     for column in ("article", "claims", "dropped", "tokens", "status"):
         table.add_column(column, justify="left" if column in ("article", "status") else "right")
     for result in report.results:
         status = "failed" if result.errors else "ok"
-        table.add_row(result.article, str(len(result.claims)), str(result.dropped_claims),
+        table.add_row(plain(result.article), str(len(result.claims)), str(result.dropped_claims),
                       str(result.usage.total_tokens), status)
     for failure in report.load_failures:
-        table.add_row(Path(failure.path).name, "-", "-", "-", "unreadable")
+        table.add_row(plain(Path(failure.path).name), "-", "-", "-", "unreadable")
     console.print(table)
     console.print(
         f"{record.annotated} annotated, {record.skipped} unchanged (skipped), "
