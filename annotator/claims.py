@@ -36,6 +36,7 @@ from annotator.models import (
     Stance,
     Unverified,
 )
+from annotator.speakers import PRONOUNS, TITLES
 
 
 class ClaimStatement(ClaimLabels):
@@ -144,14 +145,15 @@ class ExtractedClaim(ClaimStatement):
         """Check the fields grounding does not place, once the claim has offsets.
 
         The speaker name, the role and every intermediary must occur in the article (word
-        for word, case and punctuation aside); hedge cues must lie inside the content and
-        get offsets. What fails is moved to :attr:`unverified`; a speaker name the article
+        for word, case and punctuation aside), and a speaker name must not contradict a
+        mention that is itself a name (:func:`names_someone_else`); hedge cues must lie
+        inside the content and get offsets. What fails is moved to :attr:`unverified`; a speaker name the article
         does not contain is replaced by the mention, which it does.
         """
         if self.spans is None:
             return
         missing = Unverified()
-        if not index.contains(self.speaker):
+        if not index.contains(self.speaker) or names_someone_else(self.mention, self.speaker):
             missing.speaker = self.speaker
             self.speaker = self.mention
         if self.speaker_role and not index.contains(self.speaker_role):
@@ -191,6 +193,38 @@ def _keys(text: str) -> list[str]:
 
 
 _APOSTROPHES = re.compile("['\u2019]")
+_FUNCTION_WORDS = frozenset("a an the of for and in on at to".split())
+
+
+def names_someone_else(mention: str, name: str) -> bool:
+    """Whether ``mention`` is itself a name ("Council chair Ines Albrecht") that the
+    speaker ``name`` neither shares a word with nor abbreviates ("JNIM" for "Jama'at Nusrat
+    al-Islam wal Muslimin"): then the name, even if the article has it somewhere, is not
+    this mention's. Pronouns and descriptions ("He", "the group", "A spokesperson")
+    contradict nothing."""
+    proper = [
+        w for w in words(_APOSTROPHES.sub(" ", mention))
+        if w.text[:1].isupper() and w.key not in TITLES | PRONOUNS | _FUNCTION_WORDS
+    ]
+    if not proper:
+        return False
+    shared = (set(_keys(mention)) & set(_keys(name))) - _FUNCTION_WORDS - TITLES
+    return not shared and not _abbreviates(mention, name) and not _abbreviates(name, mention)
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """Some capitalised word of ``short`` ("JNIM", "US") spells, in order, initials of
+    ``long``'s words."""
+    initials = "".join(key[0] for key in _keys(re.sub(r"[-\u2010-\u2015]", " ", long)) if key)
+    return any(
+        len(w.text) >= 2 and w.text.isupper() and _subsequence(w.key, initials)
+        for w in words(short.replace(".", ""))  # "U.S." is "US"
+    )
+
+
+def _subsequence(needle: str, haystack: str) -> bool:
+    letters = iter(haystack)
+    return all(ch in letters for ch in needle)
 
 
 def _at(text: str, spans: list[CharSpan]) -> str:

@@ -274,7 +274,9 @@ def _make_folder(root: Path, folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"output folder {root}: cannot create {folder}: {error.strerror or error}") from error
+        raise OutputError(
+            f"output folder {root} is not writable: cannot create {folder} ({error.strerror or error})"
+        ) from error
 
 
 def _check_writable(folder: Path) -> None:
