@@ -642,7 +642,8 @@ def _truncated(ctx: Context) -> Result:
 
 
 @case("html-200-body", "llm-local",
-      "an HTML page with status 200 on every attempt: retried, then failed saying what came back (no AttributeError)")
+      "an HTML page with status 200 on every attempt: retried, then failed saying what came back (no AttributeError)",
+      cheap=False)
 def _html(ctx: Context) -> Result:
     page = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
     ctx.server.add("html", lambda r, n: Reply(200, page, {"content-type": "text/html"}))
