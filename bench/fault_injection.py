@@ -379,8 +379,9 @@ def _refused_before_sending(ctx: Context, name: str, out: Path, message: str) ->
     run = ctx.llm(ctx.folder(name, {"a.txt": GOOD}), out, name)
     sent = len(ctx.server.received(name))
     said = message in " ".join(run.output.split())
+    line = _error_line(run.output).replace(str(ctx.root), "$TMP")
     return Result(run.code == 2 and sent == 0 and said and not run.crashed,
-                  f"exit {run.code}, {sent} requests sent, message: {short(_error_line(run.output), 60)}")
+                  f"exit {run.code}, {sent} requests sent, message: {short(line, 90)}")
 
 
 def _error_line(output: str) -> str:
@@ -713,6 +714,7 @@ def run_cases(selected: Sequence[Case], cli: Runner = subprocess_cli) -> list[tu
                 result = item.run(ctx)
             except Exception as error:  # noqa: BLE001 - a broken case is a row, not a stop
                 result = Result(False, f"case raised {type(error).__name__}: {short(str(error), 60)}")
+            result = Result(result.passed, result.observed.replace(tmp, "$TMP"))
             results.append((item, result))
             print(f"{'PASS' if result.passed else 'FAIL'}  {item.name}: {result.observed}", file=sys.stderr)
     return results

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from annotator.backends import BackendChoice, BackendConfig
@@ -78,3 +81,27 @@ async def test_a_trickling_server_cannot_hold_an_attempt_past_the_deadline(tmp_p
     assert elapsed < 2 * 0.5 + 1.0, f"two attempts of 0.5 s took {elapsed:.1f} s"
     (error,) = report.results[0].errors
     assert "DeadlineExceeded: no complete answer within the 0.5 s deadline" in error
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+async def test_the_deadline_holds_on_a_real_socket(fake_sleep, llm_env):
+    """Through the real HTTP client: a byte every 0.2 s never trips its read timeout
+    (1 s), so only the overall deadline can end the attempt."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from fault_server import FaultServer, Reply, well_behaved
+
+    def trickle(request, count):
+        reply = well_behaved(request, count)
+        return Reply(reply.status, reply.body, reply.headers, trickle=0.2) if count == 0 else reply
+
+    with FaultServer() as server:
+        url = server.add("trickle", trickle)
+        settings = LLMSettings(base_url=url, timeout_seconds=1.0, transport_attempts=2)
+        backend = LLMBackend(settings, PromptSet(), sleep=fake_sleep)
+        config = BackendConfig(choice=BackendChoice.llm, llm=settings)
+        started = time.perf_counter()
+        report = await execute([Article(id="a", text=TEXT, path="a.txt")], config, RunOptions(), backend=backend)
+        elapsed = time.perf_counter() - started
+        sent = server.received("trickle")
+    assert len(sent) == 2 and sent[1].at - sent[0].at < 1.0 + 0.5, "cut at the deadline, then retried"
+    assert report.ok and len(report.results[0].claims) == 1 and elapsed < 3.0
