@@ -17,7 +17,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run
+    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run, view, write_view
+    from annotator.articles import ArticleSource, FieldMap, InputFormat
     from annotator.backends import BackendChoice
     from annotator.llm.settings import ExtractionMode, LLMSettings
     from annotator.models import (
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         SpeakerType,
         Stance,
     )
+    from annotator.viewer.render import ArticleView
 
 _EXPORTS = {
     "annotate": "annotator.api",
@@ -39,6 +41,12 @@ _EXPORTS = {
     "load_run": "annotator.api",
     "evaluate": "annotator.api",
     "RunOutput": "annotator.api",
+    "view": "annotator.api",
+    "write_view": "annotator.api",
+    "ArticleView": "annotator.viewer.render",
+    "ArticleSource": "annotator.articles",
+    "FieldMap": "annotator.articles",
+    "InputFormat": "annotator.articles",
     "BackendChoice": "annotator.backends",
     "ExtractionMode": "annotator.llm.settings",
     "LLMSettings": "annotator.llm.settings",
@@ -57,12 +65,16 @@ _EXPORTS = {
 __all__ = [
     "Article",
     "ArticleResult",
+    "ArticleSource",
+    "ArticleView",
     "BackendChoice",
     "CharSpan",
     "Claim",
     "ClaimSpans",
     "ExtractionMode",
+    "FieldMap",
     "Hedging",
+    "InputFormat",
     "LLMSettings",
     "QuoteType",
     "RunOutput",
@@ -74,6 +86,8 @@ __all__ = [
     "annotate_async",
     "evaluate",
     "load_run",
+    "view",
+    "write_view",
 ]
 
 

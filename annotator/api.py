@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from annotator.articles import ArticleSource
 from annotator.backends import BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import Article, ArticleResult
@@ -30,10 +31,14 @@ from annotator.store import RunRecord, Store
 
 if TYPE_CHECKING:
     from annotator.evaluation.harness import Evaluation
+    from annotator.models import AnnotatedArticle
+    from annotator.viewer.render import ArticleView, SiteReport
 
-Inputs = str | Path | Article | Iterable[str | Article]
-"""What :func:`annotate` reads: a ``Path`` is a file or folder of articles; a ``str`` is
-the text of one article; an :class:`Article` is used as is; or an iterable of these."""
+Inputs = str | Path | ArticleSource | Article | Iterable[str | Article]
+"""What :func:`annotate` reads: a ``Path`` is a file or folder of articles; an
+:class:`ArticleSource` one read with a format or field mapping of its own (a CSV's
+``body`` column, a news-please dump); a ``str`` is the text of one article; an
+:class:`Article` is used as is; or an iterable of these."""
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -116,6 +121,7 @@ def evaluate(
     intersect: bool = False,
     seed: int = 0,
     resamples: int = 1000,
+    include_stale: bool = False,
 ) -> Evaluation:
     """Score a run folder (or a second gold folder) against a gold folder, as
     ``annotator eval`` does; ``.metrics`` holds every figure, ``.matches`` the pairs."""
@@ -128,12 +134,43 @@ def evaluate(
         intersect=intersect,
         seed=seed,
         resamples=resamples,
+        include_stale=include_stale,
     )
 
 
-def _source(inputs: Inputs) -> Path | list[Article]:
+def view(article: AnnotatedArticle, *, text: str | None = None) -> ArticleView:
+    """One article as an HTML page that displays inline in Jupyter (``.html`` is the page).
+
+    ``article`` is a result of :func:`annotate` or :func:`load_run` (its stored text is
+    shown), or a gold record, with its ``text``.
+    """
+    from annotator.viewer.render import view_article
+
+    return view_article(article, text)
+
+
+def write_view(
+    folder: Path | str,
+    site: Path | str | None = None,
+    *,
+    details: Path | str | None = None,
+    articles: Path | str | None = None,
+) -> SiteReport:
+    """Write the pages of a run or gold folder, as ``annotator view`` does (default ``FOLDER/view``)."""
+    from annotator.viewer.render import write_site
+
+    root = Path(folder)
+    return write_site(
+        root,
+        Path(site) if site else root / "view",
+        details=Path(details) if details else None,
+        articles=Path(articles) if articles else None,
+    )
+
+
+def _source(inputs: Inputs) -> Path | ArticleSource | list[Article]:
     """A folder or file to load, or the articles themselves."""
-    if isinstance(inputs, Path):
+    if isinstance(inputs, Path | ArticleSource):
         return inputs
     items: Iterable[str | Article] = [inputs] if isinstance(inputs, str | Article) else inputs
     articles: list[Article] = []

@@ -115,6 +115,22 @@ def _provenance(article: Article, backend: Backend) -> dict[str, Any]:
     }
 
 
+def _with_metadata(stored: ArticleResult, article: Article, store: Store) -> ArticleResult:
+    """A stored result whose input now tells other metadata (a title mapped with
+    ``--meta-field``, a moved file) gets it, and is rewritten; the claims stay."""
+    current = {key: value for key, value in _provenance_of(article).items() if getattr(stored, key) != value}
+    if not current:
+        return stored
+    updated = stored.model_copy(update=current)
+    store.write(updated, [])
+    return updated
+
+
+def _provenance_of(article: Article) -> dict[str, str | None]:
+    return {"source": article.path, "title": article.title, "url": article.url, "date": article.date,
+            "outlet": article.outlet}
+
+
 def _position(claim: ExtractedClaim) -> int:
     return claim.spans.content[0].start if claim.spans else 0
 
@@ -206,8 +222,8 @@ async def run(
         cached = None
         if store is not None and not force:
             cached = store.fresh(article.id, cache_key(article, backend))
-        if cached is not None:
-            result = cached
+        if cached is not None and store is not None:
+            result = _with_metadata(cached, article, store)
         else:
             async with gate:
                 result, exchanges = await annotate_one(article, backend, max_chars)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from annotator import __version__
-from annotator.articles import LoadFailure, load_folder
+from annotator.articles import ArticleSource, LoadFailure, LoadResult
 from annotator.backends import Backend, BackendChoice, BackendConfig, build_backend
 from annotator.models import Article, ArticleResult
 from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals, run
@@ -30,7 +30,7 @@ class RunObserver(Protocol):
         """The backend is built and the input loaded: ``articles`` are about to run."""
 
     def skipped(self, failure: LoadFailure) -> None:
-        """An input file could not be read; the run goes on without it."""
+        """An input could not be read (or, ``failure.ignored``, is not an input); the run goes on."""
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         """One article finished (or was taken from the store unchanged)."""
@@ -67,6 +67,8 @@ class RunReport:
     record: RunRecord
     results: list[ArticleResult]
     load_failures: list[LoadFailure] = field(default_factory=list)
+    ignored: list[LoadFailure] = field(default_factory=list)
+    """Entries of the input folder that are not articles (hidden, unsupported, outputs): named, not failed."""
 
     @property
     def ok(self) -> bool:
@@ -75,7 +77,7 @@ class RunReport:
 
 
 async def execute(
-    source: Path | Sequence[Article],
+    source: Path | ArticleSource | Sequence[Article],
     config: BackendConfig,
     options: RunOptions | None = None,
     observer: RunObserver | None = None,
@@ -84,6 +86,8 @@ async def execute(
 ) -> RunReport:
     """Annotate a folder (or file) of articles, or given articles, under ``config``.
 
+    A ``Path`` is read with the default field mapping; an :class:`ArticleSource` says how
+    (format, fields, standard input). The output folder is never read as input.
     ``backend`` overrides building one from ``config`` (tests and callers with their own
     client pass an instance). Raises, before any work is done, ``OutputError`` when the
     output folder cannot be used (a file in the way, read-only, held by another run),
@@ -102,7 +106,7 @@ async def execute(
 
 
 async def _execute(
-    source: Path | Sequence[Article],
+    source: Path | ArticleSource | Sequence[Article],
     config: BackendConfig,
     options: RunOptions,
     watch: RunObserver,
@@ -110,10 +114,11 @@ async def _execute(
     store: Store | None,
 ) -> RunReport:
     engine = backend or build_backend(config)
-    articles, failures = _load(source)
+    loaded = _load(source, options.out)
+    articles, failures = loaded.articles, loaded.failures
     automatic = config.choice is BackendChoice.auto and backend is None
     watch.started(engine, automatic, len(articles))
-    for failure in failures:
+    for failure in [*loaded.ignored, *failures]:
         watch.skipped(failure)
     started = datetime.now(UTC)
     totals = await run(
@@ -122,17 +127,23 @@ async def _execute(
         max_chars=options.max_article_chars,
     )
     record = _record(engine, started, datetime.now(UTC), totals, failures)
-    if store is not None:
+    if store is not None and articles:  # a run that found nothing leaves the last run's record alone
         store.write_claims(totals.results)
         store.write_run(record)
-    return RunReport(record=record, results=totals.results, load_failures=failures)
+    elif store is not None:
+        store.abandon()  # and leaves no output folder it created for nothing
+    return RunReport(record=record, results=totals.results, load_failures=failures, ignored=loaded.ignored)
 
 
-def _load(source: Path | Sequence[Article]) -> tuple[list[Article], list[LoadFailure]]:
+def _load(source: Path | ArticleSource | Sequence[Article], out: Path | None) -> LoadResult:
     if isinstance(source, Path):
-        loaded = load_folder(source)
-        return loaded.articles, loaded.failures
-    return list(source), []
+        source = ArticleSource(source)
+    if isinstance(source, ArticleSource):
+        loaded = LoadResult()
+        for item in source.items(exclude=[out] if out is not None else []):
+            loaded.add(item)
+        return loaded
+    return LoadResult(articles=list(source))
 
 
 def _record(
@@ -160,4 +171,5 @@ def _record(
         dropped_claims=totals.dropped_claims,
         usage=totals.usage,
         load_failures=[SkippedInput(path=f.path, reason=f.reason) for f in failures],
+        article_ids=[result.article for result in totals.results],
     )

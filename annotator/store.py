@@ -113,6 +113,9 @@ class RunRecord(BaseModel):
     dropped_claims: int
     usage: Usage
     load_failures: list[SkippedInput] = Field(default_factory=list)
+    article_ids: list[str] | None = None
+    """Every article of the run, done or taken unchanged (``None`` in runs recorded before
+    it was kept): outputs in the folder that are not listed are left from an earlier run."""
 
 
 @functools.cache
@@ -180,9 +183,11 @@ class Store:
         self.logs_dir = root / LOGS_DIR
         self._secret = secret
         self._lock: int | None = None
+        self._created = False
 
     def open(self) -> None:
         """Make the folder ready for a run, or raise :class:`OutputError` saying why not."""
+        self._created = not self.root.exists()
         for folder in (self.root, self.articles_dir):
             _make_folder(self.root, folder)
         self._lock = _acquire(self.root)
@@ -194,6 +199,19 @@ class Store:
         except BaseException:
             self.close()
             raise
+
+    def abandon(self) -> None:
+        """Undo :meth:`open` for a run that wrote nothing: a folder it created is removed
+        again (a run that found no article leaves no output folder behind)."""
+        if not self._created or self._lock is None:
+            return
+        leftovers = {p.name for p in self.root.iterdir()} - {LOCK_FILE, ARTICLES_DIR}
+        if leftovers or any(self.articles_dir.iterdir()):
+            return
+        self.articles_dir.rmdir()
+        (self.root / LOCK_FILE).unlink()
+        self.close()
+        self.root.rmdir()
 
     def close(self) -> None:
         """Release the folder's lock (a killed process releases it too: it is an flock)."""

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotator.articles import ArticleError, LoadFailure
+from annotator.articles import ArticleError, ArticleSource, FieldMap, InputFormat, LoadFailure
 from annotator.backends import Backend, BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import ArticleResult
@@ -26,8 +26,29 @@ console = Console(stderr=True)
 
 
 def annotate(
-    directory: Path = typer.Argument(..., help="Folder (searched recursively) or single file of articles."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
+    source: Path = typer.Argument(
+        ..., metavar="INPUT", help="Folder (searched recursively), single file, or - for standard input."
+    ),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder (never read as input)."),
+    input_format: InputFormat | None = typer.Option(
+        None, "--format", "-f",
+        help="Format of standard input or of a single file (default: the extension; standard input is "
+        "detected as JSON, JSONL, HTML, Markdown with front matter, or text).",
+    ),
+    text_field: str | None = typer.Option(
+        None, "--text-field", help="JSON/JSONL/CSV/TSV field holding the text (default: text, else maintext)."
+    ),
+    id_field: str | None = typer.Option(
+        None, "--id-field", help="Field holding the article id (default: id, else file stem and record number)."
+    ),
+    meta_field: list[str] = typer.Option(
+        [], "--meta-field", metavar="FIELD=NAME",
+        help="Where a record keeps title, url, date or outlet, e.g. title=headline; repeatable. "
+        "JSON names may be dotted (outlet=source.name).",
+    ),
+    follow_symlinks: bool = typer.Option(
+        False, "--follow-symlinks", help="Read links to files outside the folder (never to hidden files)."
+    ),
     backend: BackendChoice = typer.Option(
         BackendChoice.auto, help="auto: the LLM when an endpoint or key is configured, else offline."
     ),
@@ -49,7 +70,13 @@ def annotate(
     temperature: float = typer.Option(0.0, min=0.0),
     seed: int | None = typer.Option(42, help="Sampling seed sent to the endpoint."),
 ) -> None:
-    """Annotate every article in DIRECTORY and write grounded claims to --out."""
+    """Annotate every article in INPUT and write grounded claims to --out."""
+    try:
+        fields = FieldMap.parse(text_field, id_field, meta_field)
+    except ArticleError as error:
+        console.print(f"[red]error:[/red] {plain(error)}")
+        raise typer.Exit(2) from error
+    articles = ArticleSource(source, format=input_format, fields=fields, follow_symlinks=follow_symlinks)
     settings = LLMSettings.from_options(
         model, base_url, mode=mode, max_reasks=max_reasks,
         max_article_tokens=max_article_tokens, temperature=temperature, seed=seed,
@@ -58,10 +85,15 @@ def annotate(
     options = RunOptions(out=out, concurrency=concurrency, force=force, max_article_chars=max_article_chars)
     try:
         with ProgressObserver() as observer:
-            report = asyncio.run(execute(directory, config, options, observer))
+            report = asyncio.run(execute(articles, config, options, observer))
     except (PromptError, ArticleError, OutputError) as error:
         console.print(f"[red]error:[/red] {plain(error)}")
         raise typer.Exit(2) from error
+    if not report.results:
+        console.print(f"[red]error:[/red] no article found in {plain(source)} "
+                      f"({len(report.load_failures)} failed, {len(report.ignored)} ignored: see above); "
+                      f"nothing was written to {plain(out)}")
+        raise typer.Exit(1)
     _summary(report, out)
     if not report.ok:
         raise typer.Exit(1)
@@ -95,7 +127,10 @@ class ProgressObserver:
         self._task = self._bar.add_task("annotate", total=articles, claims=0, failed=0, cached=0)
 
     def skipped(self, failure: LoadFailure) -> None:
-        console.print(f"[red]skipped[/red] {plain(failure.path)}: {plain(failure.reason)}")
+        if failure.ignored:
+            console.print(f"[dim]ignored[/dim] {plain(failure.path)}: {plain(failure.reason)}")
+        else:
+            console.print(f"[red]skipped[/red] {plain(failure.path)}: {plain(failure.reason)}")
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         if self._task is not None:
@@ -131,6 +166,8 @@ def _summary(report: RunReport, out: Path) -> None:
     for failure in report.load_failures:
         table.add_row(plain(Path(failure.path).name), "-", "-", "-", "unreadable")
     console.print(table)
+    if report.ignored:
+        console.print(f"{len(report.ignored)} entries of the input ignored (named above)")
     console.print(
         f"{record.annotated} annotated, {record.skipped} unchanged (skipped), "
         f"{record.failed} failed; {record.claims} claims, "

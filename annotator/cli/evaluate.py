@@ -46,6 +46,9 @@ def eval_command(
     intersect: bool = typer.Option(
         False, "--intersect", help="Score only articles present in both folders (agreement on a subset)."
     ),
+    include_stale: bool = typer.Option(
+        False, "--include-stale", help="Also score outputs the run folder's latest run did not produce."
+    ),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     resamples: int = typer.Option(1000, "--resamples", min=0, help="Bootstrap resamples (0: no confidence intervals)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables, only files, floors and the exit code."),
@@ -53,7 +56,7 @@ def eval_command(
     """Score predicted claims against gold: matching, field accuracies, kappa, CIs."""
     # Imported here, not at module level: scipy and scikit-learn take seconds to import,
     # which every other `annotator` command would otherwise pay at start-up.
-    from annotator.evaluation.harness import evaluate, without_cycle_collector
+    from annotator.evaluation.harness import evaluate, stale_warning, without_cycle_collector
     from annotator.evaluation.loading import EvalInputError
     from annotator.evaluation.regression import BaselineError, compare, markdown_section, read_baseline
     from annotator.evaluation.report import markdown, metrics_json, scalar_metrics, write_details
@@ -63,12 +66,15 @@ def eval_command(
         previous = read_baseline(baseline) if baseline else None
         with without_cycle_collector():
             evaluation = evaluate(
-                pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples
+                pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples,
+                include_stale=include_stale,
             )
             data = metrics_json(evaluation)
     except (EvalInputError, ThresholdError, BaselineError) as error:
         typer.echo(f"error: {visible(error)}", err=True)
         raise typer.Exit(2) from error
+    if evaluation.stale:  # printed even with --quiet: a score over the wrong articles misleads
+        typer.echo(f"warning: {stale_warning(pred_dir, evaluation.stale, scored=evaluation.stale_scored)}", err=True)
     comparison = compare(baseline, previous, data) if baseline and previous is not None else None
     try:
         if json_out:

@@ -82,11 +82,51 @@ def import_brat_command(
             typer.echo(f"{visible(imported.article)}: took annotator {imported.annotator} (also: {others})")
     for problem in result.errors:
         typer.echo(visible(problem), err=True)
+    for warning in result.warnings:
+        typer.echo(f"warning: {visible(warning)}", err=True)
     dropped = sum(a.dropped for a in result.manifest.articles)
     skipped = f", {result.skipped} articles without a rank-{rank} annotation skipped" if result.skipped else ""
     typer.echo(
         f"imported {len(result.manifest.articles)} articles, {result.claims} claims into {out} "
         f"({dropped} relations without source dropped{skipped}; {len(result.errors)} errors)"
     )
+    if result.manifest.articles and not result.claims:
+        typer.echo("error: no claim was imported: no E or R line of these files ties a Content to a Source", err=True)
+        raise typer.Exit(1)
     if result.errors:
+        raise typer.Exit(1)
+
+
+@app.command("import-labelstudio")
+def import_labelstudio_command(
+    export: Path = typer.Argument(..., help="A Label Studio JSON export (Export > JSON): a list of tasks."),
+    out: Path = typer.Option(..., "--out", help="Gold folder to write (<id>.json, _texts/, _import.json)."),
+) -> None:
+    """Convert a Label Studio project labelled with the config of `annotator export --format labelstudio` to gold.
+
+    Per task, the ground-truth annotation if one is marked, else the latest not cancelled.
+    A Content region is a claim; relations join it to its Source, Cue and Hedge regions and
+    to further Content pieces; claims without a Source are dropped (the scheme). The texts
+    are written beside the gold, so `gold check` and `eval` need no --articles.
+    """
+    from annotator.formats.labelstudio import LabelStudioError, import_export
+
+    try:
+        result = import_export(export, out)
+    except LabelStudioError as error:
+        raise _fail(str(error)) from error
+    except OSError as error:
+        raise _fail(f"cannot write {error.filename}: {error.strerror}") from error
+    for problem in result.errors:
+        typer.echo(visible(problem), err=True)
+    for task in result.skipped:
+        typer.echo(f"{task}: no annotation (or only cancelled ones): skipped", err=True)
+    dropped = sum(a.dropped for a in result.manifest.articles)
+    realigned = f", {result.realigned} regions realigned to their text" if result.realigned else ""
+    typer.echo(
+        f"imported {len(result.manifest.articles)} articles, {result.claims} claims into {out} "
+        f"({dropped} contents without a source dropped, {len(result.skipped)} tasks skipped{realigned}; "
+        f"{len(result.errors)} errors)"
+    )
+    if result.errors or not result.manifest.articles:
         raise typer.Exit(1)
