@@ -102,6 +102,7 @@ async def execute(
         return await _execute(source, config, options, observer or QuietObserver(), backend, store)
     finally:
         if store is not None:
+            store.abandon()  # a folder this run created and wrote nothing into goes again
             store.close()
 
 
@@ -130,8 +131,6 @@ async def _execute(
     if store is not None and articles:  # a run that found nothing leaves the last run's record alone
         store.write_claims(totals.results)
         store.write_run(record)
-    elif store is not None:
-        store.abandon()  # and leaves no output folder it created for nothing
     return RunReport(record=record, results=totals.results, load_failures=failures, ignored=loaded.ignored)
 
 

@@ -1,7 +1,7 @@
 """The cheap cases of ``bench/fault_injection.py`` as tests: the same case code, the same
 local fault server on 127.0.0.1, the command line run in-process.
 
-Cases whose work belongs to another issue-8 helper (answer dialects, input files) are
+Cases whose work belongs to another issue-8 helper (now: the answer dialects) are
 strict xfails until that work lands on main: the day it does, they XPASS and fail here,
 which is the signal to drop the mark. The timing cases (size limit on 50 MB, offline
 timings, Ctrl-C, the trickling server, the 429 storm) run only in the bench script.
@@ -26,7 +26,7 @@ from fault_server import FaultServer
 
 from annotator.cli import app
 
-PENDING = {"llm-local": "issue 8, the llm-local helper's work", "inputs": "issue 8, the inputs helper's work"}
+PENDING = {"llm-local": "issue 8, the llm-local helper's work"}
 CHEAP = [c for c in CASES if c.cheap and not c.timing]
 
 
@@ -71,3 +71,23 @@ def test_the_table_reports_every_case_with_its_verdict():
     text = fault_injection.table(rows)
     assert text.splitlines()[0] == "| case | owner | expected | observed | verdict |"
     assert "observed 1 \\| piped" in text and text.rstrip().endswith("2 passed, 1 failed")
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+def test_timeout_option_bounds_each_request_from_the_command_line(server, tmp_path):
+    """--timeout reaches the transport: a first answer trickled a byte every 0.2 s is cut
+    at 1 s and retried (the bench case does it with the issue's 5 s trickle)."""
+    from fault_server import Reply, well_behaved
+
+    def trickle(request, count):
+        reply = well_behaved(request, count)
+        return Reply(reply.status, reply.body, reply.headers, trickle=0.2) if count == 0 else reply
+
+    server.add("cli-trickle", trickle)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(fault_injection.GOOD)
+    outcome = in_process(["annotate", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--base-url",
+                          server.url("cli-trickle"), "--timeout", "1"], env={"OPENAI_API_KEY": fault_injection.KEY})
+    sent = server.received("cli-trickle")
+    assert outcome.code == 0, outcome.output
+    assert len(sent) == 2 and sent[1].at - sent[0].at < 1.0 + 1.0 + 0.5, "cut at 1 s, retried within the backoff"

@@ -67,6 +67,11 @@ def annotate(
     max_article_chars: int = typer.Option(
         DEFAULT_MAX_ARTICLE_CHARS, min=1, help="Longer articles are refused (either backend), naming the file."
     ),
+    timeout: float = typer.Option(
+        120.0, "--timeout", min=0.1,
+        help="Seconds one request may take in all, however the server sends its bytes; retried after. "
+        "Slow local models need more.",
+    ),
     temperature: float = typer.Option(0.0, min=0.0),
     seed: int | None = typer.Option(42, help="Sampling seed sent to the endpoint."),
 ) -> None:
@@ -79,7 +84,7 @@ def annotate(
     articles = ArticleSource(source, format=input_format, fields=fields, follow_symlinks=follow_symlinks)
     settings = LLMSettings.from_options(
         model, base_url, mode=mode, max_reasks=max_reasks,
-        max_article_tokens=max_article_tokens, temperature=temperature, seed=seed,
+        max_article_tokens=max_article_tokens, temperature=temperature, seed=seed, timeout_seconds=timeout,
     )
     config = BackendConfig(choice=backend, llm=settings, prompts=prompts)
     options = RunOptions(out=out, concurrency=concurrency, force=force, max_article_chars=max_article_chars)
