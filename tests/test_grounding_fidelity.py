@@ -209,3 +209,27 @@ def test_names_someone_else(mention, name, contradicts):
     from annotator.claims import names_someone_else
 
     assert names_someone_else(mention, name) is contradicts
+
+
+def test_claim_tables_carry_who_wrote_the_restatement_and_what_is_unverified(tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from annotator.backends import Extraction
+    from annotator.cli import app
+    from annotator.store import Store
+
+    article = Article(id="hoax", text=HOAX, path="hoax.txt")
+    obeyed = claim("the water from the eastern reservoir is not safe to drink", speaker="NASA",
+                   via=["NASA leaks"])
+    result = build_result(article, _Backend(), Extraction(claims=[obeyed]), 0.0)  # type: ignore[arg-type]
+    Store(tmp_path / "out").write(result, [])
+    exported = CliRunner().invoke(app, ["export", str(tmp_path / "out"), "--format", "csv",
+                                        "--out", str(tmp_path / "claims.csv")])
+    assert exported.exit_code == 0, exported.output
+    with (tmp_path / "claims.csv").open(encoding="utf-8", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["restatement_by"] == "llm"
+    assert row["unverified"] == "speaker=NASA; via=NASA leaks"
+    assert row["speaker"] == "Officials" and row["via"] == ""
