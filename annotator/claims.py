@@ -147,18 +147,19 @@ class ExtractedClaim(ClaimStatement):
         The speaker name, the role and every intermediary must occur in the article (word
         for word, case and punctuation aside), and a speaker name must not contradict a
         mention that is itself a name (:func:`names_someone_else`); hedge cues must lie
-        inside the content and get offsets. What fails is moved to :attr:`unverified`; a speaker name the article
-        does not contain is replaced by the mention, which it does.
+        inside the content and get offsets. What fails is moved to :attr:`unverified` (added
+        to what an earlier check put there); a speaker name the article does not contain is
+        replaced by the mention, which it does.
         """
         if self.spans is None:
             return
-        missing = Unverified()
+        missing = self.unverified.model_copy(deep=True) if self.unverified else Unverified()
         if not index.contains(self.speaker) or names_someone_else(self.mention, self.speaker):
             missing.speaker = self.speaker
             self.speaker = self.mention
         if self.speaker_role and not index.contains(self.speaker_role):
             missing.speaker_role, self.speaker_role = self.speaker_role, None
-        missing.via = [item for item in self.via if not index.contains(item)]
+        missing.via += [item for item in self.via if not index.contains(item)]
         self.via = [item for item in self.via if index.contains(item)]
         cues: list[str] = []
         cue_spans: list[CharSpan] = []
