@@ -25,7 +25,7 @@ from annotator.articles import ArticleSource
 from annotator.backends import BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import Article, ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS
 from annotator.runs import RunOptions, execute
 from annotator.store import RunRecord, Store
 
@@ -65,6 +65,7 @@ async def annotate_async(
     out: Path | str | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     force: bool = False,
+    max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
 ) -> list[ArticleResult]:
     """Annotate ``inputs`` and return one typed result per article, in input order.
 
@@ -72,7 +73,8 @@ async def annotate_async(
     ``"llm"`` or ``"offline"``. ``model``, ``base_url`` and ``mode`` override
     ``settings`` (all LLM options; defaults and environment as on the command line).
     With ``out`` the run writes and resumes that folder exactly as ``annotator
-    annotate --out`` does; without it nothing is written.
+    annotate --out`` does; without it nothing is written. An article longer than
+    ``max_article_chars`` comes back failed, with the reason in ``errors``.
     """
     base = settings or LLMSettings.from_options(None, None)
     llm = replace(
@@ -84,7 +86,10 @@ async def annotate_async(
     config = BackendConfig(
         choice=BackendChoice(backend), llm=llm, prompts=Path(prompts) if prompts else None
     )
-    options = RunOptions(out=Path(out) if out else None, concurrency=concurrency, force=force)
+    options = RunOptions(
+        out=Path(out) if out else None, concurrency=concurrency, force=force,
+        max_article_chars=max_article_chars,
+    )
     report = await execute(_source(inputs), config, options)
     return report.results
 

@@ -19,7 +19,7 @@ from annotator import __version__
 from annotator.articles import ArticleSource, LoadFailure, LoadResult
 from annotator.backends import Backend, BackendChoice, BackendConfig, build_backend
 from annotator.models import Article, ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals, run
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals, run
 from annotator.store import RunRecord, SkippedInput, Store
 
 
@@ -56,6 +56,8 @@ class RunOptions:
     out: Path | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     force: bool = False
+    max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS
+    """Longer articles are refused (an error naming the file); ``None`` for no limit."""
 
 
 @dataclass
@@ -87,11 +89,31 @@ async def execute(
     A ``Path`` is read with the default field mapping; an :class:`ArticleSource` says how
     (format, fields, standard input). The output folder is never read as input.
     ``backend`` overrides building one from ``config`` (tests and callers with their own
-    client pass an instance). Raises ``ArticleError`` when ``source`` does not exist and
-    ``PromptError`` for a bad template folder, before any work is done.
+    client pass an instance). Raises, before any work is done, ``OutputError`` when the
+    output folder cannot be used (a file in the way, read-only, held by another run),
+    ``ArticleError`` when ``source`` does not exist and ``PromptError`` for a bad template
+    folder.
     """
     options = options or RunOptions()
-    watch = observer or QuietObserver()
+    store = Store(options.out) if options.out is not None else None
+    if store is not None:
+        store.open()  # OutputError now, before anything is loaded or sent
+    try:
+        return await _execute(source, config, options, observer or QuietObserver(), backend, store)
+    finally:
+        if store is not None:
+            store.abandon()  # a folder this run created and wrote nothing into goes again
+            store.close()
+
+
+async def _execute(
+    source: Path | ArticleSource | Sequence[Article],
+    config: BackendConfig,
+    options: RunOptions,
+    watch: RunObserver,
+    backend: Backend | None,
+    store: Store | None,
+) -> RunReport:
     engine = backend or build_backend(config)
     loaded = _load(source, options.out)
     articles, failures = loaded.articles, loaded.failures
@@ -100,10 +122,10 @@ async def execute(
     for failure in [*loaded.ignored, *failures]:
         watch.skipped(failure)
     started = datetime.now(UTC)
-    store = Store(options.out) if options.out is not None else None
     totals = await run(
         articles, engine, store,
         concurrency=options.concurrency, force=options.force, progress=watch.article_done,
+        max_chars=options.max_article_chars,
     )
     record = _record(engine, started, datetime.now(UTC), totals, failures)
     if store is not None and articles:  # a run that found nothing leaves the last run's record alone

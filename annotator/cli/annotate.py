@@ -16,9 +16,11 @@ from annotator.articles import ArticleError, ArticleSource, FieldMap, InputForma
 from annotator.backends import Backend, BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals
 from annotator.prompts import PromptError
 from annotator.runs import RunOptions, RunReport, execute
+from annotator.store import OutputError
+from annotator.terminal import plain
 
 console = Console(stderr=True)
 
@@ -62,6 +64,14 @@ def annotate(
     force: bool = typer.Option(False, "--force", help="Redo articles whose stored output is current."),
     max_reasks: int = typer.Option(2, min=0, help="Re-asks after an ungrounded or malformed answer."),
     max_article_tokens: int = typer.Option(6000, min=200, help="Longer articles are split into pieces."),
+    max_article_chars: int = typer.Option(
+        DEFAULT_MAX_ARTICLE_CHARS, min=1, help="Longer articles are refused (either backend), naming the file."
+    ),
+    timeout: float = typer.Option(
+        120.0, "--timeout", min=0.1,
+        help="Seconds one request may take in all, however the server sends its bytes; retried after. "
+        "Slow local models need more.",
+    ),
     temperature: float = typer.Option(0.0, min=0.0),
     seed: int | None = typer.Option(42, help="Sampling seed sent to the endpoint."),
 ) -> None:
@@ -69,25 +79,25 @@ def annotate(
     try:
         fields = FieldMap.parse(text_field, id_field, meta_field)
     except ArticleError as error:
-        console.print(f"[red]error:[/red] {error}")
+        console.print(f"[red]error:[/red] {plain(error)}")
         raise typer.Exit(2) from error
     articles = ArticleSource(source, format=input_format, fields=fields, follow_symlinks=follow_symlinks)
     settings = LLMSettings.from_options(
         model, base_url, mode=mode, max_reasks=max_reasks,
-        max_article_tokens=max_article_tokens, temperature=temperature, seed=seed,
+        max_article_tokens=max_article_tokens, temperature=temperature, seed=seed, timeout_seconds=timeout,
     )
     config = BackendConfig(choice=backend, llm=settings, prompts=prompts)
-    options = RunOptions(out=out, concurrency=concurrency, force=force)
+    options = RunOptions(out=out, concurrency=concurrency, force=force, max_article_chars=max_article_chars)
     try:
         with ProgressObserver() as observer:
             report = asyncio.run(execute(articles, config, options, observer))
-    except (PromptError, ArticleError) as error:
-        console.print(f"[red]error:[/red] {error}")
+    except (PromptError, ArticleError, OutputError) as error:
+        console.print(f"[red]error:[/red] {plain(error)}")
         raise typer.Exit(2) from error
     if not report.results:
-        console.print(f"[red]error:[/red] no article found in {source} "
+        console.print(f"[red]error:[/red] no article found in {plain(source)} "
                       f"({len(report.load_failures)} failed, {len(report.ignored)} ignored: see above); "
-                      f"nothing was written to {out}")
+                      f"nothing was written to {plain(out)}")
         raise typer.Exit(1)
     _summary(report, out)
     if not report.ok:
@@ -123,9 +133,9 @@ class ProgressObserver:
 
     def skipped(self, failure: LoadFailure) -> None:
         if failure.ignored:
-            console.print(f"[dim]ignored[/dim] {failure.path}: {failure.reason}")
+            console.print(f"[dim]ignored[/dim] {plain(failure.path)}: {plain(failure.reason)}")
         else:
-            console.print(f"[red]skipped[/red] {failure.path}: {failure.reason}")
+            console.print(f"[red]skipped[/red] {plain(failure.path)}: {plain(failure.reason)}")
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         if self._task is not None:
@@ -133,7 +143,7 @@ class ProgressObserver:
                 self._task, advance=1, claims=totals.claims, failed=totals.failed, cached=totals.skipped
             )
         for error in result.errors:
-            console.print(f"[red]failed[/red] {result.source}: {error}")
+            console.print(f"[red]failed[/red] {plain(result.source)}: {plain(error)}")
 
 
 def _announce(engine: Backend, automatic: bool) -> None:
@@ -141,25 +151,25 @@ def _announce(engine: Backend, automatic: bool) -> None:
     how = " (chosen automatically)" if automatic else ""
     if engine.name == "offline":
         reason = ": no endpoint or API key configured" if automatic else ""
-        console.print(f"annotator: offline backend {engine.model}{how}{reason}")
+        console.print(f"annotator: offline backend {plain(engine.model)}{how}{reason}")
     else:
         console.print(
-            f"annotator: LLM backend, model {engine.model} at {engine.endpoint}{how}, "
+            f"annotator: LLM backend, model {plain(engine.model)} at {plain(engine.endpoint)}{how}, "
             f"prompt version {engine.prompt_version}"
         )
 
 
 def _summary(report: RunReport, out: Path) -> None:
     record = report.record
-    table = Table(title=f"annotator run -> {out}")
+    table = Table(title=f"annotator run -> {plain(out)}")
     for column in ("article", "claims", "dropped", "tokens", "status"):
         table.add_column(column, justify="left" if column in ("article", "status") else "right")
     for result in report.results:
         status = "failed" if result.errors else "ok"
-        table.add_row(result.article, str(len(result.claims)), str(result.dropped_claims),
+        table.add_row(plain(result.article), str(len(result.claims)), str(result.dropped_claims),
                       str(result.usage.total_tokens), status)
     for failure in report.load_failures:
-        table.add_row(Path(failure.path).name, "-", "-", "-", "unreadable")
+        table.add_row(plain(Path(failure.path).name), "-", "-", "-", "unreadable")
     console.print(table)
     if report.ignored:
         console.print(f"{len(report.ignored)} entries of the input ignored (named above)")

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from annotator.terminal import visible
+
 if TYPE_CHECKING:
     from annotator.documents import Document
 
@@ -49,17 +51,17 @@ def export_command(
         read = read_folder(folder, articles)
         message, without_text = _write(format, read.documents, target, read.is_run)
     except ViewInputError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {visible(error)}", err=True)
         raise typer.Exit(2) from error
     except RuntimeError as error:  # an optional dependency is missing
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {visible(error)}", err=True)
         raise typer.Exit(2) from error
     except OSError as error:
-        typer.echo(f"error: cannot write {error.filename}: {error.strerror}", err=True)
+        typer.echo(f"error: cannot write {visible(error.filename)}: {error.strerror}", err=True)
         raise typer.Exit(2) from error
     typer.echo(message)
     for unreadable in read.unreadable:
-        typer.echo(f"{unreadable.path}: {unreadable.reason}", err=True)
+        typer.echo(f"{visible(unreadable.path)}: {visible(unreadable.reason)}", err=True)
     if without_text:
         names = ", ".join(without_text[:5]) + (" ..." if len(without_text) > 5 else "")
         typer.echo(f"warning: {len(without_text)} article(s) without text not exported (pass --articles): {names}",

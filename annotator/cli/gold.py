@@ -8,12 +8,13 @@ import typer
 
 from annotator.gold import GoldFormatError, check_folder, load_texts, text_folder
 from annotator.gold_import import import_brat
+from annotator.terminal import visible
 
 app = typer.Typer(help="Gold files: check them, import existing corpora.", no_args_is_help=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
+    typer.echo(visible(message), err=True)
     return typer.Exit(code)
 
 
@@ -42,7 +43,7 @@ def check(
     except GoldFormatError as error:
         raise _fail(str(error)) from error
     for issue in report.issues:
-        typer.echo(str(issue), err=True)
+        typer.echo(visible(issue), err=True)
     verdict = "FAILED" if report.errors else "ok"
     typer.echo(
         f"gold check {verdict}: {report.files} files, {report.claims} claims, "
@@ -77,11 +78,12 @@ def import_brat_command(
         raise _fail(f"cannot write {error.filename}: {error.strerror}") from error
     for imported in result.manifest.articles:
         if imported.others:
-            typer.echo(f"{imported.article}: took annotator {imported.annotator} (also: {', '.join(imported.others)})")
+            others = ", ".join(imported.others)
+            typer.echo(f"{visible(imported.article)}: took annotator {imported.annotator} (also: {others})")
     for problem in result.errors:
-        typer.echo(problem, err=True)
+        typer.echo(visible(problem), err=True)
     for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        typer.echo(f"warning: {visible(warning)}", err=True)
     dropped = sum(a.dropped for a in result.manifest.articles)
     skipped = f", {result.skipped} articles without a rank-{rank} annotation skipped" if result.skipped else ""
     typer.echo(
@@ -116,7 +118,7 @@ def import_labelstudio_command(
     except OSError as error:
         raise _fail(f"cannot write {error.filename}: {error.strerror}") from error
     for problem in result.errors:
-        typer.echo(problem, err=True)
+        typer.echo(visible(problem), err=True)
     for task in result.skipped:
         typer.echo(f"{task}: no annotation (or only cancelled ones): skipped", err=True)
     dropped = sum(a.dropped for a in result.manifest.articles)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import typer
 
+from annotator.terminal import visible
+
 
 def view_command(
     folder: Path = typer.Argument(..., help="An `annotate` output folder, or a gold folder (<id>.json)."),
@@ -31,10 +33,10 @@ def view_command(
     try:
         report = write_site(folder, site, details=details, articles=articles)
     except (ViewInputError, DetailsError) as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {visible(error)}", err=True)
         raise typer.Exit(2) from error
     except OSError as error:
-        typer.echo(f"error: cannot write {error.filename}: {error.strerror}", err=True)
+        typer.echo(f"error: cannot write {visible(error.filename)}: {error.strerror}", err=True)
         raise typer.Exit(2) from error
     compared = f", compared from the {report.comparison.value} side" if report.comparison else ""
     typer.echo(f"wrote {report.pages} article pages ({report.claims} claims{compared}) and {report.index}")

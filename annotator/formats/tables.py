@@ -57,6 +57,10 @@ class TableRow:
     hedge_cues: list[str]
     stance: str | None
     restatement: str | None
+    restatement_by: str | None
+    """Who wrote the restatement (``llm``, ``offline``): never the article's words."""
+    unverified: str | None
+    """What the backend said that the article does not contain, ``field=value`` joined by ``; ``."""
     content_alignment: str | None
     mention_alignment: str | None
     cue_alignment: str | None
@@ -108,10 +112,21 @@ def table_rows(documents: Iterable[Document]) -> Iterator[TableRow]:
                 hedge_cues=claim.hedge_cues,
                 stance=_value(claim, "stance"),
                 restatement=claim.restatement,
+                restatement_by=claim.restatement_by,
+                unverified=_unverified(claim),
                 content_alignment=_tier(content),
                 mention_alignment=_tier(mention),
                 cue_alignment=_tier(cue),
             )
+
+
+def _unverified(claim: Claim) -> str | None:
+    found = claim.unverified
+    if not found:
+        return None
+    pairs = [("speaker", found.speaker), ("speaker_role", found.speaker_role)]
+    pairs += [("via", item) for item in found.via] + [("hedge_cue", item) for item in found.hedge_cues]
+    return LIST_SEPARATOR.join(f"{name}={value}" for name, value in pairs if value)
 
 
 def _start(spans: list[CharSpan]) -> int | None:
