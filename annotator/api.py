@@ -59,13 +59,15 @@ async def annotate_async(
     backend: BackendChoice | str = BackendChoice.auto,
     model: str | None = None,
     base_url: str | None = None,
-    mode: ExtractionMode | str = ExtractionMode.tools,
+    mode: ExtractionMode | str | None = None,
     settings: LLMSettings | None = None,
     prompts: Path | str | None = None,
     out: Path | str | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     force: bool = False,
     max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
+    limit: int | None = None,
+    sample: int | None = None,
 ) -> list[ArticleResult]:
     """Annotate ``inputs`` and return one typed result per article, in input order.
 
@@ -74,21 +76,24 @@ async def annotate_async(
     ``settings`` (all LLM options; defaults and environment as on the command line).
     With ``out`` the run writes and resumes that folder exactly as ``annotator
     annotate --out`` does; without it nothing is written. An article longer than
-    ``max_article_chars`` comes back failed, with the reason in ``errors``.
+    ``max_article_chars`` comes back failed, with the reason in ``errors``. ``limit`` and
+    ``sample`` annotate only the first, or a seeded random draw of, that many articles.
+    Raises ``BackendUnavailable`` when the LLM endpoint cannot serve the run (down, key
+    refused, model not served), before any article is sent.
     """
     base = settings or LLMSettings.from_options(None, None)
     llm = replace(
         base,
         model=model or base.model,
         base_url=base_url or base.base_url,
-        mode=ExtractionMode(mode),
+        mode=ExtractionMode(mode) if mode else base.mode,
     )
     config = BackendConfig(
         choice=BackendChoice(backend), llm=llm, prompts=Path(prompts) if prompts else None
     )
     options = RunOptions(
         out=Path(out) if out else None, concurrency=concurrency, force=force,
-        max_article_chars=max_article_chars,
+        max_article_chars=max_article_chars, limit=limit, sample=sample,
     )
     report = await execute(_source(inputs), config, options)
     return report.results

@@ -28,6 +28,8 @@ class Extraction:
     usage: Usage = field(default_factory=Usage)
     chunks: int = 1
     exchanges: list[Exchange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the user should check although the article succeeded (an answer cut short)."""
 
 
 class ExtractionFailed(RuntimeError):
@@ -39,6 +41,11 @@ class ExtractionFailed(RuntimeError):
         self.exchanges = exchanges
 
 
+class BackendUnavailable(RuntimeError):
+    """The backend cannot serve this run at all (a dead endpoint, a refused key, a model
+    the endpoint does not serve): the run stops before any article is sent."""
+
+
 class Backend(Protocol):
     """A source of claims. ``name``, ``model`` and ``prompt_version`` key the output cache."""
 
@@ -46,8 +53,17 @@ class Backend(Protocol):
     model: str
     prompt_version: str
     endpoint: str | None
-    mode: str | None
-    """How structured output is requested (LLM backends); ``None`` for others."""
+
+    @property
+    def mode(self) -> str | None:
+        """How structured output is requested (LLM backends); ``None`` for others."""
+        ...
+
+    async def prepare(self) -> list[str]:
+        """Called once before the first article that needs work: checks what the run
+        depends on and returns notes for the user. Raising stops the run before anything
+        is sent (an LLM endpoint that cannot serve it)."""
+        ...
 
     async def extract(self, article: Article) -> Extraction:
         """Claims found in ``article``; raising marks the article failed, not the run."""
@@ -103,6 +119,9 @@ class OfflineAdapter:
         self._backend = OfflineBackend()
         self.model: str = self._backend.model
         self.prompt_version: str = self._backend.prompt_version
+
+    async def prepare(self) -> list[str]:
+        return []
 
     async def extract(self, article: Article) -> Extraction:
         return Extraction(claims=self._backend.extract_claims(article))

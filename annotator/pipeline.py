@@ -30,6 +30,7 @@ from annotator.models import (
 from annotator.secrets import redact
 from annotator.speakers import SpeakerRegistry
 from annotator.store import Store
+from annotator.suspicion import empty_but_attributed
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_ARTICLE_CHARS = 1_000_000
@@ -48,6 +49,7 @@ class RunTotals:
     failed: int = 0
     claims: int = 0
     dropped_claims: int = 0
+    flagged: int = 0
     usage: Usage = field(default_factory=Usage)
     results: list[ArticleResult] = field(default_factory=list)
 
@@ -55,6 +57,7 @@ class RunTotals:
         self.results.append(result)
         self.claims += len(result.claims)
         self.dropped_claims += result.dropped_claims
+        self.flagged += bool(result.ok and result.warnings)
         if cached:
             self.skipped += 1
             return
@@ -84,6 +87,9 @@ def build_result(article: Article, backend: Backend, extraction: Extraction, sec
     verify_all(article.text, kept)
     dropped = extraction.dropped + [DroppedClaim(content=f.claim.content, reason=f.reason) for f in failures]
     annotated = to_annotated(article.id, sorted(kept, key=_position), restatement_by=backend.name)
+    warnings = list(extraction.warnings)
+    if not kept and (suspicious := empty_but_attributed(article.text)) is not None:
+        warnings.append(suspicious)
     return ArticleResult(
         article=article.id,
         speakers=annotated.speakers,
@@ -93,6 +99,7 @@ def build_result(article: Article, backend: Backend, extraction: Extraction, sec
         dropped_claims=len(dropped),
         dropped=dropped,
         usage=extraction.usage,
+        warnings=warnings,
         seconds=round(seconds, 3),
     )
 

@@ -362,15 +362,16 @@ SAMPLE_002_INVENTED = claim(
     restated="A Kayes resident woke up in shock to gunfire and smoke near the governor's residence.")
 """The BBC's quote (article 000) put in the mouth of 002's resident: not in article 002."""
 SAMPLE_002_FIRST = [*_S002_HEAD, SAMPLE_002_INVENTED, *_S002_TAIL]
-SAMPLE_002 = [
-    *_S002_HEAD,
+SAMPLE_002_CORRECTED = [
     claim("a resident from Kayes", "anonymous", "a resident from Kayes", "remarked", "the panic",
           restated="There was panic in Kayes."),
     claim("a resident from Kayes", "anonymous", "a resident from Kayes", "noting",
           "the sound of gunfire and smoke rising towards the local governor's residence", stance="endorse",
           restated="Gunfire could be heard and smoke rose towards the governor's residence in Kayes."),
-    *_S002_TAIL,
 ]
+"""The re-ask's answer for 002: asked about the invented quote alone, the model gives the
+two claims that stand where it is in the article."""
+
 
 # 003 (Reuters page, curly apostrophes; the lead is scraped twice). Planted:
 # - NORMALISED + REPEATS: the army's lead claim comes back with "Mali's" (straight) at both
@@ -589,6 +590,21 @@ def content_answer(
     return Reply(200, body, when=when, server=server)
 
 
+def model_list(url: str) -> tuple[int, dict[str, str], bytes]:
+    """The pre-flight's ``GET /models``: OpenAI's list, or a local vLLM's (one served model)."""
+    seed = _digest(url)
+    if "api.openai.com" in url:
+        models = [{"id": name, "object": "model", "created": CREATED - 9_000_000 - n, "owned_by": "system"}
+                  for n, name in enumerate(("gpt-4o-mini", "gpt-4o", "gpt-4o-mini-2024-07-18"))]
+        headers = {"date": DATE, "content-type": "application/json", "openai-version": "2020-10-01",
+                   "x-request-id": f"req_{seed[:32]}", "server": "cloudflare"}
+        return 200, headers, json.dumps({"object": "list", "data": models}, indent=2).encode()
+    model = {"id": LOCAL_MODEL, "object": "model", "created": CREATED, "owned_by": "vllm", "root": LOCAL_MODEL,
+             "parent": None, "max_model_len": 32768}
+    headers = {"date": DATE, "server": "uvicorn", "content-type": "application/json"}
+    return 200, headers, json.dumps({"object": "list", "data": [model]}, separators=(",", ":")).encode()
+
+
 def api_error(status: int, message: str, type_: str, code: str | None, headers: dict[str, str] | None = None) -> Reply:
     """An OpenAI error object."""
     error = {"error": {"message": message, "type": type_, "param": None, "code": code}}
@@ -641,12 +657,14 @@ SCRIPTS: dict[str, list[Reply]] = {
     # a
     "test_llm_backend/test_clean_tool_call": [tool_call(MALI)],
     # b
-    "test_llm_backend/test_invented_quote_is_reasked_and_corrected": [tool_call(MALI_MISQUOTED), tool_call(MALI)],
+    # the re-ask asks about the misquote only; the model corrects that one claim
+    "test_llm_backend/test_invented_quote_is_reasked_and_corrected": [tool_call(MALI_MISQUOTED), tool_call([MALI[3]])],
     # c
     "test_llm_backend/test_malformed_tool_arguments_are_reasked": [tool_call(raw=MALI_TRUNCATED), tool_call(MALI)],
     # c2
+    # asked about the invented claim alone, the model insists on it twice
     "test_llm_backend/test_claim_ungrounded_on_every_attempt_is_dropped": [
-        tool_call([*MALI, MALI_INVENTED]), tool_call([*MALI, MALI_INVENTED]), tool_call([*MALI, MALI_INVENTED])
+        tool_call([*MALI, MALI_INVENTED]), tool_call([MALI_INVENTED]), tool_call([MALI_INVENTED])
     ],
     "test_llm_backend/test_unparsable_on_every_attempt_fails_the_article": [
         tool_call(raw=MALI_TRUNCATED), tool_call(raw=MALI_TRUNCATED), tool_call(raw=MALI_TRUNCATED)
@@ -655,7 +673,7 @@ SCRIPTS: dict[str, list[Reply]] = {
     "test_llm_backend/test_json_schema_reask_is_a_user_message": [
         content_answer([*FERRY[:1], claim("Islanders", "anonymous", "Islanders", "said",
                                           "the island had run out of bread")], fenced=True, server="vllm"),
-        content_answer(FERRY, fenced=True, server="vllm"),
+        content_answer(FERRY[1:], fenced=True, server="vllm"),
     ],
     # g
     "test_llm_backend/test_long_article_is_split_into_pieces": [
@@ -663,7 +681,8 @@ SCRIPTS: dict[str, list[Reply]] = {
     ],
     # j
     "test_llm_backend/test_injected_instruction_is_data_and_invented_claim_dropped": [
-        tool_call([HARBOUR_ALBRECHT, HARBOUR_INVENTED, HARBOUR_RESIDENTS]) for _ in range(3)
+        tool_call([HARBOUR_ALBRECHT, HARBOUR_INVENTED, HARBOUR_RESIDENTS]),
+        tool_call([HARBOUR_INVENTED]), tool_call([HARBOUR_INVENTED]),
     ],
     # d, e, e2
     "test_llm_transport/test_rate_limit_honours_retry_after": [RATE_LIMITED, tool_call(MALI)],
@@ -703,7 +722,7 @@ SCRIPTS: dict[str, list[Reply]] = {
         tool_call(SAMPLE_000, when=SAMPLE_MARKERS["000"]),
         tool_call(SAMPLE_001, when=SAMPLE_MARKERS["001"]),
         tool_call(SAMPLE_002_FIRST, when=SAMPLE_MARKERS["002"]),
-        tool_call(SAMPLE_002, when=SAMPLE_MARKERS["002"]),
+        tool_call(SAMPLE_002_CORRECTED, when=SAMPLE_MARKERS["002"]),
         tool_call(SAMPLE_003, when=SAMPLE_MARKERS["003"]),
         tool_call(SAMPLE_004, when=SAMPLE_MARKERS["004"]),
     ],
@@ -737,6 +756,9 @@ class ScriptedServer:
         pending = list(enumerate(SCRIPTS[key]))
 
         def handler(http_request: httpx.Request) -> httpx.Response:
+            if http_request.method == "GET" and http_request.url.path.endswith("/models"):
+                status, headers, content = model_list(str(http_request.url))
+                return httpx.Response(status, headers=headers, content=content)
             body = json.loads(http_request.content or b"{}")
             text = http_request.content.decode("utf-8")
             for position, (index, reply) in enumerate(pending):

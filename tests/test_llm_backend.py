@@ -53,9 +53,13 @@ async def test_clean_tool_call(
 
     assert len(http_log) == 1
     (sent,) = http_log
+    (asked,) = http_log.preflight
+    assert (asked.method, asked.url) == ("GET", "https://api.openai.com/v1/models"), "one pre-flight, first"
+    assert http_log.everything()[0] is not sent and http_log.everything()[1].url == sent.url
     assert (sent.method, sent.url) == ("POST", "https://api.openai.com/v1/chat/completions")
     assert sent.body["model"] == "gpt-4o-mini"
     assert (sent.body["temperature"], sent.body["seed"]) == (0, 42)
+    assert sent.body["max_tokens"] == 4096, "sent on every request: a quarter of the context, at most 4096"
     assert sent.body["tool_choice"] == {"type": "function", "function": {"name": "ClaimExtraction"}}
     assert [t["function"]["name"] for t in sent.body["tools"]] == ["ClaimExtraction"]
     assert [m["role"] for m in sent.messages] == ["system", "user"]
@@ -111,8 +115,14 @@ async def test_invented_quote_is_reasked_and_corrected(
     assistant, tool = second.messages[2:]
     call = first.response.json()["choices"][0]["message"]["tool_calls"][0]
     assert assistant["role"] == "assistant" and assistant["tool_calls"][0]["id"] == call["id"]
+    # the re-ask is about the misquote alone: only it is shown as the model's turn
+    echoed = json.loads(assistant["tool_calls"][0]["function"]["arguments"])["claims"]
+    assert echoed == [answered_claims(first)[3]]
     assert tool["role"] == "tool" and tool["tool_call_id"] == call["id"]
-    assert f"claims[3]: content not found verbatim in the article: {misquote!r}" in tool["content"]
+    assert f"claims[0]: content not found verbatim in the article: {misquote!r}" in tool["content"]
+    assert tool["content"].startswith("6 of your claims were found in the article and are kept.")
+    (corrected,) = answered_claims(second)  # the model answers with the corrected claim only
+    assert corrected["content"] in article.text and corrected["mention"] == echoed[0]["mention"]
 
     assert result.ok and result.dropped_claims == 0 and result.dropped == []
     assert len(result.claims) == 7 and misquote not in {c.content for c in result.claims}
@@ -140,10 +150,12 @@ async def test_malformed_tool_arguments_are_reasked(
 
     first, second = http_log
     arguments = first.response.json()["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]
-    with pytest.raises(json.JSONDecodeError):
+    with pytest.raises(json.JSONDecodeError) as unreadable:
         json.loads(arguments)
-    tool = second.messages[-1]
-    assert tool["role"] == "tool" and "json_invalid" in tool["content"]
+    assistant, tool = second.messages[2:]
+    assert assistant["tool_calls"][0]["function"]["arguments"] == arguments, "the unreadable answer, shown back"
+    assert tool["role"] == "tool"
+    assert f"Your last answer could not be used: the answer is not valid JSON ({unreadable.value.msg}" in tool["content"]
     assert result.ok and len(result.claims) == 7 and result.dropped_claims == 0
     assert ungrounded(article.text, result.claims) == []
     assert result.usage == usage_of(http_log)
@@ -158,11 +170,14 @@ async def test_claim_ungrounded_on_every_attempt_is_dropped(
     result = run.result(article.id)
 
     assert len(http_log) == 3, "one request and max_reasks=2 re-asks"
-    invented = answered_claims(http_log[-1])[7]["content"]
+    invented = answered_claims(http_log[0])[7]["content"]
+    assert [answered_claims(sent) for sent in http_log[1:]] == [[answered_claims(http_log[0])[7]]] * 2
     for sent in http_log[1:]:
-        assert f"claims[7]: content not found verbatim in the article: {invented!r}" in sent.messages[-1]["content"]
+        assert sent.messages[:2] == http_log[0].messages, "each re-ask starts from the article again"
+        assert len(sent.messages) == 4, "the conversation does not grow with the rounds"
+        assert f"claims[0]: content not found verbatim in the article: {invented!r}" in sent.messages[-1]["content"]
     assert result.ok
-    kept = [c["content"] for c in answered_claims(http_log[-1])[:7]]
+    kept = [c["content"] for c in answered_claims(http_log[0])[:7]]
     assert [normalise(c.content).text for c in result.claims] == [normalise(c).text for c in kept]
     assert all(
         c.content == article.text[c.spans.content[0].start : c.spans.content[-1].end] for c in result.claims
@@ -186,7 +201,8 @@ async def test_unparsable_on_every_attempt_fails_the_article(
     assert len(http_log) == 3
     assert not result.ok and result.claims == []
     (error,) = result.errors
-    assert error.startswith("ModelOutputError: the model's last answer is not valid JSON")
+    assert error.startswith("ModelOutputError: no answer could be read as claims (3 answers); "
+                            "the last: the answer is not valid JSON")
     assert run.report.record.failed == 1 and run.claim_rows() == []
     assert key_leaks(run.out, llm_env) == []
 
@@ -216,9 +232,11 @@ async def test_json_schema_reask_is_a_user_message(
     answer = first.response.json()["choices"][0]["message"]
     assert answer["content"].startswith("```json") and not answer["tool_calls"]
     assistant, feedback = second.messages[2:]
-    assert (assistant["role"], assistant["content"]) == ("assistant", answer["content"])
+    answered = json.loads(answer["content"].removeprefix("```json").removesuffix("```"))["claims"]
+    assert assistant["role"] == "assistant"
+    assert json.loads(assistant["content"]) == {"claims": [answered[1]]}, "only the failed claim, shown back"
     assert feedback["role"] == "user"
-    bread = "claims[1]: content not found verbatim in the article: 'the island had run out of bread'"
+    bread = "claims[0]: content not found verbatim in the article: 'the island had run out of bread'"
     assert bread in feedback["content"]
     assert result.ok and len(result.claims) == 2 and result.dropped_claims == 0
     assert ungrounded(article.text, result.claims) == []
@@ -275,10 +293,10 @@ async def test_injected_instruction_is_data_and_invented_claim_dropped(
     assert injected not in system["content"]
 
     assert len(http_log) == 3, "re-asked twice, invented every time"
-    invented = answered_claims(http_log[-1])[1]
-    assert invented["content"] not in article.text
+    invented = answered_claims(http_log[-1])[0]
+    assert invented == answered_claims(http_log[0])[1] and invented["content"] not in article.text
     for sent in http_log[1:]:
-        assert "claims[1]: content not found verbatim in the article" in sent.messages[-1]["content"]
+        assert "claims[0]: content not found verbatim in the article" in sent.messages[-1]["content"]
     assert [c.mention for c in result.claims] == [
         "council chair Ines Albrecht", "A spokesperson for the residents' association"
     ]

@@ -93,6 +93,9 @@ def test_cassette_is_openai_wire_format(path):
     assert len(requests) == len(responses) >= 1
     for interaction in interactions(path):
         request, response = interaction["request"], interaction["response"]
+        if request["method"] == "GET":  # the pre-flight
+            check_preflight(request, response)
+            continue
         assert request["method"] == "POST"
         assert request["uri"].endswith("/v1/chat/completions")
         sent = json.loads(request["body"])
@@ -130,6 +133,24 @@ def test_cassette_is_openai_wire_format(path):
             assert set(body["error"]) == {"message", "type", "param", "code"}
             if body["error"]["code"] == "rate_limit_exceeded":
                 assert "retry-after" in headers
+
+
+def check_preflight(request: dict, response: dict) -> None:
+    """``GET /models`` and its model list, as OpenAI and OpenAI-compatible servers answer."""
+    assert request["uri"].endswith("/v1/models") and not request["body"]
+    assert {k.lower(): v for k, v in request["headers"].items()}["user-agent"][0].startswith("AsyncOpenAI/Python ")
+    assert response["status"]["code"] == 200
+    body = json.loads(response["body"]["string"])
+    assert body["object"] == "list" and body["data"]
+    for model in body["data"]:
+        assert isinstance(model["id"], str) and model["object"] == "model" and isinstance(model["owned_by"], str)
+
+
+def test_every_cassette_starts_with_its_preflight():
+    """A run asks the endpoint once before its first article: every cassette of a run shows it."""
+    for path in YAMLS:
+        first = interactions(path)[0]["request"]
+        assert (first["method"], first["uri"].rsplit("/v1/", 1)[1]) == ("GET", "models"), rel(path)
 
 
 @pytest.mark.parametrize("path", YAMLS, ids=rel)

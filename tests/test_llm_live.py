@@ -42,7 +42,8 @@ def recorded_target(cassette: Path) -> tuple[str, str]:
     """Model and base URL of the first request a cassette holds."""
     if not cassette.exists():
         pytest.fail(f"{cassette} is missing: build it (python cassettes/build.py) or record it live")
-    first = cassette_format.deserialize(cassette.read_text())["interactions"][0]["request"]
+    interactions = cassette_format.deserialize(cassette.read_text())["interactions"]
+    first = next(i["request"] for i in interactions if i["request"]["uri"].endswith("/chat/completions"))
     return json.loads(first["body"])["model"], first["uri"].rsplit("/chat/completions", 1)[0]
 
 

@@ -269,6 +269,12 @@ def test_quotes_are_cleaned_and_one_source_is_one_speaker(replay):
                and s.name == "Malian army") == 1
 
 
+def sent_claims(exchange) -> list[dict[str, Any]]:
+    """The claims the server answered in a tool call."""
+    call = exchange.response.json()["choices"][0]["message"]["tool_calls"][0]
+    return json.loads(call["function"]["arguments"])["claims"]
+
+
 @pytest.mark.default_cassette(CASSETTE)
 def test_invented_quote_is_reasked_corrected_and_absent(replay):
     assert len(replay.http_log) == 6, "five articles, one re-ask"
@@ -279,9 +285,12 @@ def test_invented_quote_is_reasked_corrected_and_absent(replay):
     assert {a: len(x) for a, x in sent.items()} == {A000: 1, A001: 1, A002: 2, A003: 1, A004: 1}
     first, second = sent[A002]
     assert second.messages[:2] == first.messages
-    tool = second.messages[-1]
+    assistant, tool = second.messages[2:]
+    echoed = json.loads(assistant["tool_calls"][0]["function"]["arguments"])["claims"]
+    assert [c["content"] for c in echoed] == [c["content"] for c in sent_claims(first)[6:7]]
+    assert echoed[0]["content"].startswith(INVENTED), "the re-ask shows the invented quote alone"
     assert tool["role"] == "tool"
-    assert f'claims[6]: content not found verbatim in the article: "{INVENTED}' in tool["content"]
+    assert f'claims[0]: content not found verbatim in the article: "{INVENTED}' in tool["content"]
 
     result = replay.results[A002]
     assert result.dropped_claims == 0 and result.usage.requests == 2
