@@ -25,7 +25,7 @@ from annotator.articles import ArticleSource
 from annotator.backends import BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import Article, ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS
+from annotator.pipeline import DEFAULT_MAX_ARTICLE_CHARS
 from annotator.runs import RunOptions, execute
 from annotator.store import RunRecord, Store
 
@@ -63,7 +63,7 @@ async def annotate_async(
     settings: LLMSettings | None = None,
     prompts: Path | str | None = None,
     out: Path | str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     force: bool = False,
     max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
     limit: int | None = None,

@@ -65,7 +65,10 @@ class RunOptions:
     """How a run goes, apart from which backend does the work."""
 
     out: Path | None = None
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int | None = None
+    """Articles annotated at once; ``None``: one for a local LLM server (which answers one
+    request at a time, so more would only queue into each other's ``--timeout``), else
+    :data:`~annotator.pipeline.DEFAULT_CONCURRENCY`."""
     force: bool = False
     max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS
     """Longer articles are refused (an error naming the file); ``None`` for no limit."""
@@ -144,7 +147,7 @@ async def _execute(
     started = datetime.now(UTC)
     totals = await run(
         articles, engine, store,
-        concurrency=options.concurrency, force=options.force, progress=watch.article_done,
+        concurrency=_concurrency(engine, options), force=options.force, progress=watch.article_done,
         max_chars=options.max_article_chars,
     )
     record = _record(engine, started, datetime.now(UTC), totals, failures)
@@ -163,6 +166,13 @@ def select(articles: list[Article], options: RunOptions) -> list[Article]:
     if options.limit is not None:
         articles = articles[: options.limit]
     return articles
+
+
+def _concurrency(engine: Backend, options: RunOptions) -> int:
+    if options.concurrency is not None:
+        return options.concurrency
+    settings = getattr(engine, "settings", None)
+    return 1 if isinstance(settings, LLMSettings) and settings.local else DEFAULT_CONCURRENCY
 
 
 def _needs_work(articles: list[Article], engine: Backend, store: Store | None, options: RunOptions) -> bool:

@@ -71,7 +71,10 @@ def annotate(
         "server before the run.",
     ),
     prompts: Path | None = typer.Option(None, "--prompts", help="Folder of prompt templates."),
-    concurrency: int = typer.Option(DEFAULT_CONCURRENCY, min=1, help="Articles annotated at once."),
+    concurrency: int | None = typer.Option(
+        None, min=1, help=f"Articles annotated at once (default {DEFAULT_CONCURRENCY}; 1 for a local server, "
+        "which answers one request at a time)."
+    ),
     force: bool = typer.Option(False, "--force", help="Redo articles whose stored output is current."),
     max_reasks: int = typer.Option(2, min=0, help="Re-asks after an ungrounded or malformed answer."),
     max_article_tokens: int = typer.Option(
