@@ -37,7 +37,7 @@ from annotator.llm.dialects import context_limit
 from annotator.llm.estimate import Estimate
 from annotator.llm.preflight import EndpointUnusable
 from annotator.llm.settings import Dialect, ExtractionMode, LLMSettings
-from annotator.llm.transport import Meter, Sleep, Transport, describe
+from annotator.llm.transport import Meter, RequestRejected, Sleep, Transport, describe
 from annotator.models import Article, DroppedClaim
 from annotator.prompts import PromptSet
 from annotator.secrets import api_key
@@ -97,7 +97,8 @@ class LLMBackend:
         self.model = settings.model
         self.prompt_version = prompts.version
         self._transport = Transport(
-            settings.resolved(), key if key is not None else api_key(), http_client=http_client, sleep=sleep
+            settings.resolved(), key if key is not None else api_key(), http_client=http_client, sleep=sleep,
+            chosen=settings.dialect,
         )
         self.endpoint: str | None = self._transport.endpoint
         self._count_tokens = count_tokens or token_counter(settings.model)
@@ -202,17 +203,17 @@ class LLMBackend:
         return split(text, self._piece_tokens(self.budget()), self._count_tokens)
 
     def _resplit(self, pieces: list[Piece], index: int, context: int) -> list[Piece]:
-        """Pieces again for a smaller context, from ``index`` on; raises when the piece
-        that overflowed cannot get smaller."""
+        """Pieces again for the context the server stated, from ``index`` on; raises when
+        the budget already was that context (the piece cannot fit any better)."""
+        if self.budget().context <= context:
+            raise BudgetError(
+                f"a paragraph of this article does not fit the server's context of {context} tokens "
+                f"with the prompt and --max-tokens {self.budget().max_tokens}"
+            )
         budget = self.budget().with_context(context)
         budget.check()
         self._budget = budget
         again = split(pieces[index].text, self._piece_tokens(budget), self._count_tokens)
-        if len(again) == 1:
-            raise BudgetError(
-                f"a paragraph of this article does not fit the server's context of {context} tokens "
-                f"with the prompt and --max-tokens {budget.max_tokens}"
-            )
         start = pieces[index].start
         return [*pieces[:index], *(Piece(start + p.start, p.text) for p in again), *pieces[index + 1 :]]
 
@@ -245,16 +246,26 @@ class LLMBackend:
         reading = await self._ask(base, meter, piece.text)
         answers, readable = 1, reading.problem is None or bool(reading.items)
         pending: list[FailedClaim] = []
+        state: str | None = None
         while True:
             outcome.claims.extend(reading.grounded)
             pending, withdrawn = self._pending(pending, reading)
             outcome.dropped.extend(_dropped(withdrawn, "withdrawn by the model when re-asked: "))
             if reading.settled or reading.looping or answers > self.settings.max_reasks:
                 break
+            previous, state = state, _state(reading, pending)
+            if state == previous:  # the model gave back what it was asked about unchanged
+                break
             follow_up, unasked = self._follow_up(base, reading, pending)
             outcome.dropped.extend(_dropped(unasked, "not re-asked (no room left in the context budget): "))
             pending = [c for c in pending if c not in unasked]
-            reading = await self._ask(follow_up, meter, piece.text)
+            try:
+                reading = await self._ask(follow_up, meter, piece.text)
+            except RequestRejected as refusal:  # the first answer's claims stand; these cannot be asked
+                outcome.warnings.append(f"piece {number}: the server refused the re-ask ({refusal.field})")
+                outcome.dropped.extend(_dropped(pending, "not re-asked (the server refused the re-ask): "))
+                pending = []
+                break
             answers += 1
             readable = readable or reading.problem is None or bool(reading.items)
         outcome.dropped.extend(_dropped(pending, ""))
@@ -315,7 +326,7 @@ class LLMBackend:
             call_id = call_id or REASK_CALL_ID
             function = {"name": ClaimExtraction.__name__, "arguments": echo}
             call = {"id": call_id, "type": "function", "function": function}
-            return [  # content "": llama-cpp-python refuses null (which instructor sends as [])
+            return [
                 {"role": "assistant", "content": "", "tool_calls": [call]},
                 {"role": "tool", "tool_call_id": call_id, "content": feedback},
             ]
@@ -334,6 +345,9 @@ class LLMBackend:
             ClaimExtraction, INSTRUCTOR_MODES[settings.mode], messages=copy.deepcopy(messages),
             model=settings.model, temperature=settings.temperature, **extra,
         )
+        for message in kwargs["messages"]:  # instructor turns an empty content into []
+            if message.get("tool_calls") and not message.get("content"):
+                message["content"] = ""  # llama-cpp-python takes a string only
         return kwargs
 
     async def _ask(self, messages: list[dict[str, Any]], meter: Meter, text: str) -> Reading:
@@ -389,6 +403,14 @@ def _reask_text(reading: Reading, asked: list[FailedClaim], kept: int) -> tuple[
         raw = reading.raw if len(reading.raw) <= ECHO_CLIP else reading.raw[:ECHO_CLIP] + " …"
         return raw, "\n\n".join(lines)
     return json.dumps({"claims": echoed}, ensure_ascii=False), "\n\n".join(lines)
+
+
+def _state(reading: Reading, pending: list[FailedClaim]) -> str:
+    """What the next re-ask would be about: when an answer leaves it unchanged, the model
+    repeated itself, and at temperature 0 it would again."""
+    last = reading.items[-1] if reading.truncated and reading.items else None
+    return json.dumps([[c.item, c.reason] for c in pending] + [reading.problem, reading.raw if reading.problem else
+                                                                None, last], sort_keys=True, default=str)
 
 
 def _dropped(claims: list[FailedClaim], why: str) -> list[DroppedClaim]:

@@ -193,6 +193,7 @@ class Transport:
         *,
         http_client: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
+        chosen: Dialect = Dialect.auto,
     ) -> None:
         self.settings = settings
         self._key = api_key
@@ -206,8 +207,8 @@ class Transport:
         )
         self.base_url = str(self._client.base_url).rstrip("/")
         self.endpoint = urlparse(self.base_url).hostname
-        self.dialect_chosen = settings.dialect
-        """The dialect as given (``auto`` until the pre-flight or a refusal settles it)."""
+        self.dialect_chosen = chosen
+        """The dialect as the user gave it: ``auto`` lets a refusal change the one in force."""
 
     @property
     def dialect(self) -> Dialect:
