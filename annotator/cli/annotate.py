@@ -43,11 +43,18 @@ def annotate(
     max_article_tokens: int = typer.Option(6000, min=200, help="Longer articles are split into pieces."),
     temperature: float = typer.Option(0.0, min=0.0),
     seed: int | None = typer.Option(42, help="Sampling seed sent to the endpoint."),
+    rpm: float | None = typer.Option(
+        None, "--rpm", min=1, help="Requests per minute for the whole run (default: learned from the server)."
+    ),
+    tpm: float | None = typer.Option(
+        None, "--tpm", min=1, help="Tokens per minute for the whole run (default: learned from the server)."
+    ),
 ) -> None:
     """Annotate every article in DIRECTORY and write grounded claims to --out."""
     settings = LLMSettings.from_options(
         model, base_url, mode=mode, max_reasks=max_reasks,
         max_article_tokens=max_article_tokens, temperature=temperature, seed=seed,
+        requests_per_minute=rpm, tokens_per_minute=tpm,
     )
     config = BackendConfig(choice=backend, llm=settings, prompts=prompts)
     options = RunOptions(out=out, concurrency=concurrency, force=force)

@@ -70,6 +70,8 @@ class LLMBackend:
             settings, key if key is not None else api_key(), http_client=http_client, sleep=sleep
         )
         self.endpoint: str | None = self._transport.endpoint
+        self.rate_limiter = self._transport.limiter
+        """Shared by every request of the run (see :mod:`annotator.llm.ratelimit`)."""
         self.mode: str | None = settings.mode.value
         self._count_tokens = count_tokens or token_counter(settings.model)
         self._sleep = sleep
