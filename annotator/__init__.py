@@ -17,7 +17,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run
+    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run, merge
     from annotator.backends import BackendChoice
     from annotator.llm.settings import ExtractionMode, LLMSettings
     from annotator.models import (
@@ -38,6 +38,7 @@ _EXPORTS = {
     "annotate_async": "annotator.api",
     "load_run": "annotator.api",
     "evaluate": "annotator.api",
+    "merge": "annotator.api",
     "RunOutput": "annotator.api",
     "BackendChoice": "annotator.backends",
     "ExtractionMode": "annotator.llm.settings",
@@ -74,6 +75,7 @@ __all__ = [
     "annotate_async",
     "evaluate",
     "load_run",
+    "merge",
 ]
 
 

@@ -8,6 +8,7 @@ only when it is chosen, so the offline path never loads openai or instructor.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -53,6 +54,10 @@ class Backend(Protocol):
         """Claims found in ``article``; raising marks the article failed, not the run."""
         ...
 
+    async def aclose(self) -> None:
+        """The run is over (or interrupted): release connections, stop worker processes."""
+        ...
+
 
 class BackendChoice(str, Enum):
     """``auto`` uses the LLM when an endpoint or key is configured, else offline."""
@@ -70,6 +75,9 @@ class BackendConfig:
     llm: LLMSettings = field(default_factory=LLMSettings)
     prompts: Path | None = None
     """A folder of prompt templates; ``None``: the bundled set."""
+    workers: int | None = None
+    """Processes for the offline backend; ``None``: the cores available; 0: none (the
+    backend runs in a thread of this process, still off the event loop)."""
 
     def resolve(self) -> BackendChoice:
         """Decide ``auto``: the LLM when a base URL (option or environment) or a key is set."""
@@ -83,7 +91,7 @@ class BackendConfig:
 def build_backend(config: BackendConfig) -> Backend:
     """The backend ``config`` asks for. Raises ``PromptError`` for a bad template folder."""
     if config.resolve() is BackendChoice.offline:
-        return OfflineAdapter()
+        return OfflineAdapter(config.workers)
     from annotator.llm.backend import LLMBackend
     from annotator.prompts import PromptSet
 
@@ -91,18 +99,29 @@ def build_backend(config: BackendConfig) -> Backend:
 
 
 class OfflineAdapter:
-    """Presents the synchronous rule backend through the async :class:`Backend` interface."""
+    """Presents the synchronous rule backend through the async :class:`Backend` interface,
+    off the event loop: in worker processes (:mod:`annotator.workers`), or with
+    ``workers=0`` in a thread of this process."""
 
     name: str = "offline"
     endpoint: str | None = None
     mode: str | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, workers: int | None = None) -> None:
         from annotator.offline.backend import OfflineBackend
+        from annotator.workers import WorkerPool, available_cores
 
         self._backend = OfflineBackend()
         self.model: str = self._backend.model
         self.prompt_version: str = self._backend.prompt_version
+        self.workers = available_cores() if workers is None else max(0, workers)
+        self._pool = WorkerPool(self.workers) if self.workers else None
 
     async def extract(self, article: Article) -> Extraction:
-        return Extraction(claims=self._backend.extract_claims(article))
+        if self._pool is not None:
+            return Extraction(claims=await self._pool.extract(article))
+        return Extraction(claims=await asyncio.to_thread(self._backend.extract_claims, article))
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            self._pool.close()

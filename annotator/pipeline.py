@@ -4,17 +4,22 @@ The pipeline owns everything both backends share. It asks a backend for claims,
 grounds any the backend did not ground itself, drops and counts what cannot be found,
 merges speaker names into entities, and stores the result atomically. A failing article
 becomes a result with ``errors`` (redone on the next run); it never stops the others.
+Articles stream through: read a few ahead, written as they finish, none kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from annotator import __version__
+from annotator.articles import LoadFailure
 from annotator.backends import Backend, Extraction, ExtractionFailed
 from annotator.claims import ExtractedClaim, ground_all
 from annotator.models import (
@@ -29,14 +34,14 @@ from annotator.models import (
 )
 from annotator.secrets import redact
 from annotator.speakers import SpeakerRegistry
-from annotator.store import Store
+from annotator.store import ClaimsTable, Store, is_fresh
 
 DEFAULT_CONCURRENCY = 8
 
 
 @dataclass
 class RunTotals:
-    """Counters the progress bar and the summary table read."""
+    """Counters the progress bar and the summary table read (no per-article record)."""
 
     articles: int = 0
     annotated: int = 0
@@ -45,10 +50,8 @@ class RunTotals:
     claims: int = 0
     dropped_claims: int = 0
     usage: Usage = field(default_factory=Usage)
-    results: list[ArticleResult] = field(default_factory=list)
 
     def add(self, result: ArticleResult, cached: bool) -> None:
-        self.results.append(result)
         self.claims += len(result.claims)
         self.dropped_claims += result.dropped_claims
         if cached:
@@ -156,37 +159,130 @@ async def annotate_one(article: Article, backend: Backend) -> tuple[ArticleResul
 
 
 async def run(
-    articles: Sequence[Article],
+    items: Iterable[Article | LoadFailure],
     backend: Backend,
     store: Store | None,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     force: bool = False,
     progress: Progress | None = None,
+    skipped: Callable[[LoadFailure], None] | None = None,
+    claims: ClaimsTable | None = None,
+    totals: RunTotals | None = None,
 ) -> RunTotals:
-    """Annotate ``articles`` concurrently, skipping those whose stored output is fresh.
+    """Annotate articles as they arrive, ``concurrency`` at a time, skipping those whose
+    stored output is fresh; each result is written (and its rows appended to
+    ``claims``) as soon as it is done, then handed to ``progress``.
 
-    With ``store=None`` nothing is read or written: the results are only returned.
+    ``items`` is read in a thread, a few articles ahead of the work, so a folder of
+    any size streams through in constant memory and slow loading (HTML) never blocks
+    the event loop; inputs that could not be read go to ``skipped``. Nothing per
+    article is kept here. With ``store=None`` nothing is read or written. ``totals``
+    (filled in place) lets a caller read how far an interrupted run got.
     """
-    totals = RunTotals(articles=len(articles))
-    gate = asyncio.Semaphore(max(1, concurrency))
+    totals = totals if totals is not None else RunTotals()
+    lanes = max(1, concurrency)
+    feed = _Feed(items, asyncio.get_running_loop(), lanes * 2)
+    writer = ThreadPoolExecutor(max_workers=min(8, lanes), thread_name_prefix="annotator-write")
 
     async def one(article: Article) -> None:
-        cached = None
-        if store is not None and not force:
-            cached = store.fresh(article.id, cache_key(article, backend))
-        if cached is not None:
-            result = cached
+        totals.articles += 1
+        key = cache_key(article, backend)
+        stored = await asyncio.to_thread(store.load, article.id) if store is not None else None
+        cached = not force and is_fresh(stored, key)
+        if cached and stored is not None:
+            result = stored
         else:
-            async with gate:
-                result, exchanges = await annotate_one(article, backend)
+            if claims is not None:
+                claims.begin(article.id, had_rows=bool(stored and stored.claims))
+            result, exchanges = await annotate_one(article, backend)
             if store is not None:
-                store.write(result, exchanges)
-        totals.add(result, cached is not None)
+                await asyncio.wrap_future(writer.submit(_save, store, claims, result, exchanges))
+        totals.add(result, cached)
         if progress is not None:
-            progress(result, cached is not None, totals)
+            progress(result, cached, totals)
 
-    await asyncio.gather(*(one(article) for article in articles))
-    order = {article.id: index for index, article in enumerate(articles)}
-    totals.results.sort(key=lambda r: order[r.article])
+    async def lane() -> None:
+        while (item := await feed.next()) is not None:
+            if isinstance(item, LoadFailure):
+                if skipped is not None:
+                    skipped(item)
+            else:
+                await one(item)
+
+    try:
+        await asyncio.gather(*(lane() for _ in range(lanes)))
+        feed.raise_error()
+    finally:
+        feed.stop()
+        writer.shutdown(wait=True)  # an output being written when interrupted is finished, never cut
     return totals
+
+
+def _save(store: Store, claims: ClaimsTable | None, result: ArticleResult, exchanges: list[Exchange]) -> None:
+    """The article's output file, then its rows: in that order, in one call, so a run
+    stopped between two articles leaves both complete (the table's journal covers a kill)."""
+    store.write(result, exchanges)
+    if claims is not None:
+        claims.append(result)
+
+
+class _Feed:
+    """Items read from a blocking iterator in a daemon thread, at most ``ahead`` queued.
+
+    A daemon thread, not the loop's executor: a file that takes minutes to load must not
+    hold the exit of an interrupted run (the executor's threads are waited for)."""
+
+    def __init__(self, items: Iterable[Article | LoadFailure], loop: asyncio.AbstractEventLoop, ahead: int) -> None:
+        self._queue: asyncio.Queue[Article | LoadFailure | None] = asyncio.Queue(maxsize=ahead)
+        self._loop = loop
+        self._stopped = threading.Event()
+        self._error: BaseException | None = None
+        self._ended = False
+        self._thread = threading.Thread(target=self._read, args=(iter(items),), name="annotator-feed", daemon=True)
+        self._thread.start()
+
+    def _read(self, items: Iterator[Article | LoadFailure]) -> None:
+        try:
+            for item in items:
+                if not self._put(item):
+                    return
+        except BaseException as error:  # noqa: BLE001 - handed to the run, which raises it
+            self._error = error
+        self._put(None)
+
+    def _put(self, item: Article | LoadFailure | None) -> bool:
+        """Queue ``item``, waiting for room; ``False`` once the run has stopped."""
+        if self._stopped.is_set():
+            return False
+        try:
+            future = asyncio.run_coroutine_threadsafe(self._queue.put(item), self._loop)
+        except RuntimeError:  # the loop is closed
+            return False
+        while not self._stopped.is_set():
+            try:
+                future.result(timeout=0.2)
+                return True
+            except concurrent.futures.TimeoutError:
+                continue
+            except (concurrent.futures.CancelledError, RuntimeError):
+                return False
+        future.cancel()
+        return False
+
+    async def next(self) -> Article | LoadFailure | None:
+        """The next item; ``None`` (for every lane) once the input is exhausted."""
+        if self._ended:
+            return None
+        item = await self._queue.get()
+        if item is None:
+            self._ended = True
+            self._queue.put_nowait(None)  # wakes the next lane waiting (there is room: we took one)
+        return item
+
+    def raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        self._stopped.set()

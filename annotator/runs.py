@@ -2,32 +2,34 @@
 
 Every entry point runs through :func:`execute`: the command line (which only parses
 options and draws progress through a :class:`RunObserver`), the Python API
-(:func:`annotator.annotate`), and the tests. A run with an output folder writes every
-article's result as it finishes, then ``claims.jsonl`` and ``run.json``; a run without
-one only returns its results.
+(:func:`annotator.annotate`), and the tests. A run with an output folder streams its
+input, writes every article's result and claim rows as it finishes, and ``run.json``
+last, holding only article ids; a run without one returns its results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from annotator import __version__
-from annotator.articles import LoadFailure, load_folder
+from annotator.articles import LoadFailure, iter_folder
 from annotator.backends import Backend, BackendChoice, BackendConfig, build_backend
 from annotator.models import Article, ArticleResult
+from annotator.parts import Shard, part_dir
 from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals, run
-from annotator.store import RunRecord, SkippedInput, Store
+from annotator.store import CLAIMS_FILE, RunRecord, SkippedInput, Store, StoredResults
 
 
 class RunObserver(Protocol):
     """What a caller may watch of a run; every method is optional in spirit (no-ops)."""
 
-    def started(self, backend: Backend, automatic: bool, articles: int) -> None:
-        """The backend is built and the input loaded: ``articles`` are about to run."""
+    def started(self, backend: Backend, automatic: bool, articles: int | None) -> None:
+        """The backend is built: ``articles`` are about to run (``None``: a folder,
+        streamed, whose count is known only at the end)."""
 
     def skipped(self, failure: LoadFailure) -> None:
         """An input file could not be read; the run goes on without it."""
@@ -39,7 +41,7 @@ class RunObserver(Protocol):
 class QuietObserver:
     """Watches nothing: the API's default."""
 
-    def started(self, backend: Backend, automatic: bool, articles: int) -> None:
+    def started(self, backend: Backend, automatic: bool, articles: int | None) -> None:
         pass
 
     def skipped(self, failure: LoadFailure) -> None:
@@ -56,20 +58,32 @@ class RunOptions:
     out: Path | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     force: bool = False
+    shard: Shard | None = None
+    """Annotate only this shard of the input (by article id); implies ``part``."""
+    part: str | None = None
+    """Write this run's claims table and record under ``OUT/parts/<part>/`` so that
+    several runs can share one output folder (see :mod:`annotator.parts`)."""
+
+    @property
+    def part_name(self) -> str | None:
+        return self.part or (self.shard.part if self.shard else None)
 
 
 @dataclass
 class RunReport:
-    """What a run did: its results in input order, the inputs it skipped, its record."""
+    """What a run did: its results in input order, the inputs it skipped, its record.
+
+    ``results`` is a list when the run wrote nothing; with an output folder it reads
+    each result from there on access (the run itself keeps only ids)."""
 
     record: RunRecord
-    results: list[ArticleResult]
+    results: Sequence[ArticleResult]
     load_failures: list[LoadFailure] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Every input was read and every article annotated without error."""
-        return not self.load_failures and all(result.ok for result in self.results)
+        """Every input was read and every article annotated without error, to the end."""
+        return self.record.failed == 0 and not self.record.interrupted
 
 
 async def execute(
@@ -82,36 +96,98 @@ async def execute(
 ) -> RunReport:
     """Annotate a folder (or file) of articles, or given articles, under ``config``.
 
+    Articles stream from the folder and each result is written as it finishes, its
+    claims appended to ``claims.jsonl``; ``run.json`` comes last. Interrupted (Ctrl-C:
+    the task is cancelled), the run stops within a second, keeps every finished
+    article, records ``interrupted`` in ``run.json`` and re-raises.
+
     ``backend`` overrides building one from ``config`` (tests and callers with their own
     client pass an instance). Raises ``ArticleError`` when ``source`` does not exist and
     ``PromptError`` for a bad template folder, before any work is done.
     """
     options = options or RunOptions()
     watch = observer or QuietObserver()
+    items = _items(source)  # raises ArticleError at once for a missing folder
     engine = backend or build_backend(config)
-    articles, failures = _load(source)
     automatic = config.choice is BackendChoice.auto and backend is None
-    watch.started(engine, automatic, len(articles))
-    for failure in failures:
-        watch.skipped(failure)
-    started = datetime.now(UTC)
+    watch.started(engine, automatic, None if isinstance(source, Path) else len(source))
     store = Store(options.out) if options.out is not None else None
-    totals = await run(
-        articles, engine, store,
-        concurrency=options.concurrency, force=options.force, progress=watch.article_done,
+    part = part_dir(options.out, options.part_name) if options.out and options.part_name else None
+    table = store.claims_table(part / CLAIMS_FILE if part else None).open() if store is not None else None
+    collected = _Collector(keep=store is None)
+    failures: list[LoadFailure] = []
+
+    def skipped(failure: LoadFailure) -> None:
+        failures.append(failure)
+        watch.skipped(failure)
+
+    def done(result: ArticleResult, cached: bool, totals: RunTotals) -> None:
+        collected.add(result)
+        watch.article_done(result, cached, totals)
+
+    started = datetime.now(UTC)
+    totals = RunTotals()
+    interrupted = True
+    try:
+        await run(
+            _selected(items, options.shard, collected), engine, store,
+            concurrency=_lanes(options.concurrency, engine), force=options.force,
+            progress=done, skipped=skipped, claims=table, totals=totals,
+        )
+        interrupted = False
+    finally:
+        if table is not None:
+            table.close()
+        if backend is None:  # a backend passed in is the caller's to close
+            await engine.aclose()
+        record = _record(engine, started, datetime.now(UTC), totals, failures, interrupted, options.part_name)
+        if store is not None:
+            (Store(part) if part else store).write_run(record)
+    results: Sequence[ArticleResult] = (
+        collected.results() if store is None else StoredResults(store, collected.ids)
     )
-    record = _record(engine, started, datetime.now(UTC), totals, failures)
-    if store is not None:
-        store.write_claims(totals.results)
-        store.write_run(record)
-    return RunReport(record=record, results=totals.results, load_failures=failures)
+    return RunReport(record=record, results=results, load_failures=failures)
 
 
-def _load(source: Path | Sequence[Article]) -> tuple[list[Article], list[LoadFailure]]:
-    if isinstance(source, Path):
-        loaded = load_folder(source)
-        return loaded.articles, loaded.failures
-    return list(source), []
+def _items(source: Path | Sequence[Article]) -> Iterable[Article | LoadFailure]:
+    return iter_folder(source) if isinstance(source, Path) else source
+
+
+def _lanes(concurrency: int, engine: Backend) -> int:
+    """Enough articles in flight to keep every worker process busy."""
+    return max(concurrency, getattr(engine, "workers", 0) * 2)
+
+
+def _selected(
+    items: Iterable[Article | LoadFailure], shard: Shard | None, collected: _Collector
+) -> Iterator[Article | LoadFailure]:
+    """The items this run annotates (its shard), their ids noted in input order."""
+    for item in items:
+        if isinstance(item, Article):
+            if shard is not None and not shard.takes(item.id):
+                continue
+            collected.order(item.id)
+        yield item
+
+
+class _Collector:
+    """The run's results in input order: the results themselves only when nothing is
+    written (the API's in-memory contract), else only their ids."""
+
+    def __init__(self, keep: bool) -> None:
+        self._keep = keep
+        self.ids: list[str] = []
+        self._results: dict[str, ArticleResult] = {}
+
+    def order(self, article_id: str) -> None:
+        self.ids.append(article_id)
+
+    def add(self, result: ArticleResult) -> None:
+        if self._keep:
+            self._results[result.article] = result
+
+    def results(self) -> list[ArticleResult]:
+        return [self._results[i] for i in self.ids if i in self._results]
 
 
 def _record(
@@ -120,6 +196,8 @@ def _record(
     finished: datetime,
     totals: RunTotals,
     failures: list[LoadFailure],
+    interrupted: bool,
+    part: str | None,
 ) -> RunRecord:
     return RunRecord(
         annotator_version=__version__,
@@ -139,4 +217,6 @@ def _record(
         dropped_claims=totals.dropped_claims,
         usage=totals.usage,
         load_failures=[SkippedInput(path=f.path, reason=f.reason) for f in failures],
+        interrupted=interrupted,
+        part=part,
     )

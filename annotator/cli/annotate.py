@@ -16,6 +16,7 @@ from annotator.articles import ArticleError, LoadFailure
 from annotator.backends import Backend, BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import ArticleResult
+from annotator.parts import PartError, Shard
 from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals
 from annotator.prompts import PromptError
 from annotator.runs import RunOptions, RunReport, execute
@@ -38,6 +39,13 @@ def annotate(
     ),
     prompts: Path | None = typer.Option(None, "--prompts", help="Folder of prompt templates."),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, min=1, help="Articles annotated at once."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=0,
+        help="Processes for the offline backend (default: the cores available; 0: in this process).",
+    ),
+    shard: str | None = typer.Option(
+        None, "--shard", help="K/N: annotate only shard K (from 0) of N, by article id, into OUT/parts/."
+    ),
     force: bool = typer.Option(False, "--force", help="Redo articles whose stored output is current."),
     max_reasks: int = typer.Option(2, min=0, help="Re-asks after an ungrounded or malformed answer."),
     max_article_tokens: int = typer.Option(6000, min=200, help="Longer articles are split into pieces."),
@@ -56,21 +64,35 @@ def annotate(
         max_article_tokens=max_article_tokens, temperature=temperature, seed=seed,
         requests_per_minute=rpm, tokens_per_minute=tpm,
     )
-    config = BackendConfig(choice=backend, llm=settings, prompts=prompts)
-    options = RunOptions(out=out, concurrency=concurrency, force=force)
+    config = BackendConfig(choice=backend, llm=settings, prompts=prompts, workers=workers)
     try:
-        with ProgressObserver() as observer:
+        options = RunOptions(out=out, concurrency=concurrency, force=force, shard=Shard.parse(shard) if shard else None)
+    except PartError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    observer = ProgressObserver()
+    try:
+        with observer:
             report = asyncio.run(execute(directory, config, options, observer))
     except (PromptError, ArticleError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
-    _summary(report, out)
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted:[/yellow] {observer.done} articles finished and kept in {out}; "
+                      "run the same command again to resume")
+        raise typer.Exit(130) from None
+    observer.summary(report, out)
     if not report.ok:
         raise typer.Exit(1)
 
 
+SUMMARY_ROWS = 40
+"""The summary table lists every article of a small run; beyond that, failures only."""
+
+
 class ProgressObserver:
-    """Draws a run on the terminal: which backend, skipped files, a progress bar."""
+    """Draws a run on the terminal: which backend, skipped files, a progress bar, and
+    the summary table at the end (rows kept for at most ``SUMMARY_ROWS`` articles)."""
 
     def __init__(self) -> None:
         columns = (
@@ -82,6 +104,9 @@ class ProgressObserver:
         )
         self._bar = Progress(*columns, console=console, transient=False)
         self._task: TaskID | None = None
+        self.done = 0
+        self._rows: list[tuple[str, str, str, str, str]] = []
+        self._failed: list[tuple[str, str, str, str, str]] = []
 
     def __enter__(self) -> ProgressObserver:
         return self
@@ -91,7 +116,7 @@ class ProgressObserver:
     ) -> None:
         self._bar.stop()
 
-    def started(self, backend: Backend, automatic: bool, articles: int) -> None:
+    def started(self, backend: Backend, automatic: bool, articles: int | None) -> None:
         _announce(backend, automatic)
         self._bar.start()
         self._task = self._bar.add_task("annotate", total=articles, claims=0, failed=0, cached=0)
@@ -100,12 +125,40 @@ class ProgressObserver:
         console.print(f"[red]skipped[/red] {failure.path}: {failure.reason}")
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
+        self.done += 1
         if self._task is not None:
             self._bar.update(
                 self._task, advance=1, claims=totals.claims, failed=totals.failed, cached=totals.skipped
             )
         for error in result.errors:
             console.print(f"[red]failed[/red] {result.source}: {error}")
+        row = (result.article, str(len(result.claims)), str(result.dropped_claims),
+               str(result.usage.total_tokens), "failed" if result.errors else "ok")
+        if self.done <= SUMMARY_ROWS:
+            self._rows.append(row)
+        if result.errors and len(self._failed) < SUMMARY_ROWS:
+            self._failed.append(row)
+
+    def summary(self, report: RunReport, out: Path) -> None:
+        record = report.record
+        table = Table(title=f"annotator run -> {out}")
+        for column in ("article", "claims", "dropped", "tokens", "status"):
+            table.add_column(column, justify="left" if column in ("article", "status") else "right")
+        rows = self._rows if self.done <= SUMMARY_ROWS else self._failed
+        for row in sorted(rows):  # finished in any order; listed by id
+            table.add_row(*row)
+        for failure in report.load_failures[:SUMMARY_ROWS]:
+            table.add_row(Path(failure.path).name, "-", "-", "-", "unreadable")
+        if rows or report.load_failures:
+            console.print(table)
+        if self.done > SUMMARY_ROWS:
+            console.print(f"({self.done} articles: the table lists failures only; every result is in {out})")
+        console.print(
+            f"{record.annotated} annotated, {record.skipped} unchanged (skipped), "
+            f"{record.failed} failed; {record.claims} claims, "
+            f"{record.dropped_claims} dropped as ungrounded; {record.usage.total_tokens} tokens "
+            f"in {record.usage.requests} requests"
+        )
 
 
 def _announce(engine: Backend, automatic: bool) -> None:
@@ -113,29 +166,11 @@ def _announce(engine: Backend, automatic: bool) -> None:
     how = " (chosen automatically)" if automatic else ""
     if engine.name == "offline":
         reason = ": no endpoint or API key configured" if automatic else ""
-        console.print(f"annotator: offline backend {engine.model}{how}{reason}")
+        workers = getattr(engine, "workers", 0)
+        where = f", {workers} worker processes" if workers > 1 else ""
+        console.print(f"annotator: offline backend {engine.model}{how}{reason}{where}")
     else:
         console.print(
             f"annotator: LLM backend, model {engine.model} at {engine.endpoint}{how}, "
             f"prompt version {engine.prompt_version}"
         )
-
-
-def _summary(report: RunReport, out: Path) -> None:
-    record = report.record
-    table = Table(title=f"annotator run -> {out}")
-    for column in ("article", "claims", "dropped", "tokens", "status"):
-        table.add_column(column, justify="left" if column in ("article", "status") else "right")
-    for result in report.results:
-        status = "failed" if result.errors else "ok"
-        table.add_row(result.article, str(len(result.claims)), str(result.dropped_claims),
-                      str(result.usage.total_tokens), status)
-    for failure in report.load_failures:
-        table.add_row(Path(failure.path).name, "-", "-", "-", "unreadable")
-    console.print(table)
-    console.print(
-        f"{record.annotated} annotated, {record.skipped} unchanged (skipped), "
-        f"{record.failed} failed; {record.claims} claims, "
-        f"{record.dropped_claims} dropped as ungrounded; {record.usage.total_tokens} tokens "
-        f"in {record.usage.requests} requests"
-    )

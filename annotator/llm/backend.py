@@ -76,6 +76,10 @@ class LLMBackend:
         self._count_tokens = count_tokens or token_counter(settings.model)
         self._sleep = sleep
 
+    async def aclose(self) -> None:
+        """Close the connections of the run's client."""
+        await self._transport.aclose()
+
     async def extract(self, article: Article) -> Extraction:
         """Annotate each piece of the article and merge the pieces' claims.
 

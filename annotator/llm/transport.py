@@ -193,6 +193,7 @@ class Transport:
         self.limiter = limiter or RateLimiter(
             settings.requests_per_minute, settings.tokens_per_minute, sleep=sleep, rng=self._rng
         )
+        self._callers_client = http_client is not None
         self._client = openai.AsyncOpenAI(
             api_key=api_key or NO_KEY,
             base_url=settings.base_url,
@@ -201,6 +202,11 @@ class Transport:
             http_client=http_client,
         )
         self.endpoint = urlparse(str(self._client.base_url)).hostname
+
+    async def aclose(self) -> None:
+        """Close the connections, unless the caller passed its own client (theirs to close)."""
+        if not self._callers_client:
+            await self._client.close()
 
     def redact(self, text: str) -> str:
         """``text`` without the key this transport sends, or anything key-shaped."""
