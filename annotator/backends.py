@@ -9,6 +9,7 @@ only when it is chosen, so the offline path never loads openai or instructor.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -116,12 +117,19 @@ class OfflineAdapter:
         self.prompt_version: str = self._backend.prompt_version
         self.workers = available_cores() if workers is None else max(0, workers)
         self._pool = WorkerPool(self.workers) if self.workers else None
+        self._thread: ThreadPoolExecutor | None = None
+        """workers=0: one thread, since the backend's taggers are not safe to share."""
 
     async def extract(self, article: Article) -> Extraction:
         if self._pool is not None:
             return Extraction(claims=await self._pool.extract(article))
-        return Extraction(claims=await asyncio.to_thread(self._backend.extract_claims, article))
+        self._thread = self._thread or ThreadPoolExecutor(1, thread_name_prefix="annotator-offline")
+        future = self._thread.submit(self._backend.extract_claims, article)
+        return Extraction(claims=await asyncio.wrap_future(future))
 
     async def aclose(self) -> None:
         if self._pool is not None:
             self._pool.close()
+        if self._thread is not None:
+            self._thread.shutdown(wait=False, cancel_futures=True)
+            self._thread = None

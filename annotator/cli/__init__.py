@@ -14,6 +14,7 @@ from annotator import __version__
 from annotator.cli import gold
 from annotator.cli.annotate import annotate
 from annotator.cli.evaluate import eval_command
+from annotator.cli.merge import merge_command
 
 app = typer.Typer(
     name="annotator",
@@ -40,6 +41,7 @@ def main(
 
 app.command()(annotate)
 app.command("eval")(eval_command)
+app.command("merge")(merge_command)
 app.add_typer(gold.app, name="gold")
 
 
