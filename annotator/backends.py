@@ -41,6 +41,11 @@ class ExtractionFailed(RuntimeError):
         self.exchanges = exchanges
 
 
+class ExtractionDeferred(RuntimeError):
+    """The article's answer is not here yet (it waits in a provider batch): the run
+    writes nothing for it and counts it as deferred; a later run finishes it."""
+
+
 class Backend(Protocol):
     """A source of claims. ``name``, ``model`` and ``prompt_version`` key the output cache."""
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from annotator import __version__
 from annotator.articles import LoadFailure
-from annotator.backends import Backend, Extraction, ExtractionFailed
+from annotator.backends import Backend, Extraction, ExtractionDeferred, ExtractionFailed
 from annotator.claims import ExtractedClaim, ground_all
 from annotator.models import (
     AnnotatedArticle,
@@ -49,6 +49,8 @@ class RunTotals:
     failed: int = 0
     claims: int = 0
     dropped_claims: int = 0
+    deferred: int = 0
+    """Articles whose answer is still on its way (a provider batch): nothing written."""
     usage: Usage = field(default_factory=Usage)
 
     def add(self, result: ArticleResult, cached: bool) -> None:
@@ -144,10 +146,13 @@ def failed_result(
 
 
 async def annotate_one(article: Article, backend: Backend) -> tuple[ArticleResult, list[Exchange]]:
-    """Annotate one article; any exception becomes an error result, never a crash."""
+    """Annotate one article; any exception becomes an error result, never a crash
+    (except :class:`ExtractionDeferred`, which the run handles: nothing to write yet)."""
     started = time.perf_counter()
     try:
         extraction = await backend.extract(article)
+    except ExtractionDeferred:
+        raise
     except ExtractionFailed as error:
         seconds = time.perf_counter() - started
         return failed_result(article, backend, str(error), seconds, error.usage), error.exchanges
@@ -193,9 +198,13 @@ async def run(
         if cached and stored is not None:
             result = stored
         else:
+            try:
+                result, exchanges = await annotate_one(article, backend)
+            except ExtractionDeferred:
+                totals.deferred += 1
+                return
             if claims is not None:
                 claims.begin(article.id, had_rows=bool(stored and stored.claims))
-            result, exchanges = await annotate_one(article, backend)
             if store is not None:
                 await asyncio.wrap_future(writer.submit(_save, store, claims, result, exchanges))
         totals.add(result, cached)

@@ -9,7 +9,7 @@ last, holding only article ids; a run without one returns its results.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,14 +87,15 @@ class RunReport:
 
 
 async def execute(
-    source: Path | Sequence[Article],
+    source: Path | Iterable[Article],
     config: BackendConfig,
     options: RunOptions | None = None,
     observer: RunObserver | None = None,
     *,
     backend: Backend | None = None,
 ) -> RunReport:
-    """Annotate a folder (or file) of articles, or given articles, under ``config``.
+    """Annotate a folder (or file) of articles, or given articles (any iterable: it is
+    read as it goes), under ``config``.
 
     Articles stream from the folder and each result is written as it finishes, its
     claims appended to ``claims.jsonl``; ``run.json`` comes last. Interrupted (Ctrl-C:
@@ -110,7 +111,7 @@ async def execute(
     items = _items(source)  # raises ArticleError at once for a missing folder
     engine = backend or build_backend(config)
     automatic = config.choice is BackendChoice.auto and backend is None
-    watch.started(engine, automatic, None if isinstance(source, Path) else len(source))
+    watch.started(engine, automatic, len(source) if isinstance(source, Sized) else None)
     store = Store(options.out) if options.out is not None else None
     part = part_dir(options.out, options.part_name) if options.out and options.part_name else None
     table = store.claims_table(part / CLAIMS_FILE if part else None).open() if store is not None else None
@@ -149,7 +150,7 @@ async def execute(
     return RunReport(record=record, results=results, load_failures=failures)
 
 
-def _items(source: Path | Sequence[Article]) -> Iterable[Article | LoadFailure]:
+def _items(source: Path | Iterable[Article]) -> Iterable[Article | LoadFailure]:
     return iter_folder(source) if isinstance(source, Path) else source
 
 
@@ -215,6 +216,7 @@ def _record(
         failed=totals.failed + len(failures),
         claims=totals.claims,
         dropped_claims=totals.dropped_claims,
+        deferred=totals.deferred,
         usage=totals.usage,
         load_failures=[SkippedInput(path=f.path, reason=f.reason) for f in failures],
         interrupted=interrupted,

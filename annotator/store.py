@@ -96,6 +96,8 @@ class RunRecord(BaseModel):
     failed: int
     claims: int
     dropped_claims: int
+    deferred: int = 0
+    """Articles waiting for a provider batch: nothing written for them yet."""
     usage: Usage
     load_failures: list[SkippedInput] = Field(default_factory=list)
     interrupted: bool = False

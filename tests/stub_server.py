@@ -10,30 +10,30 @@ answering 429 with ``Retry-After`` beyond it, as a small provider tier would.
 from __future__ import annotations
 
 import asyncio
-import itertools
+import hashlib
 import json
 from typing import Any
 
 import httpx
 
-_ids = itertools.count(1)
-
 
 def empty_answer(request: dict[str, Any], claims: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A chat completion answering ``request`` with ``claims`` (default none)."""
+    """A chat completion answering ``request`` with ``claims`` (default none); its ids
+    derive from the request, so the same request always gets the same answer."""
     arguments = json.dumps({"claims": claims or []})
+    tag = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:12]
     message: dict[str, Any] = {"role": "assistant", "content": None}
     tools = request.get("tools")
     if tools:
         name = tools[0]["function"]["name"]
         message["tool_calls"] = [
-            {"id": f"call_{next(_ids)}", "type": "function", "function": {"name": name, "arguments": arguments}}
+            {"id": f"call_{tag}", "type": "function", "function": {"name": name, "arguments": arguments}}
         ]
     else:
         message["content"] = arguments
     prompt = len(json.dumps(request)) // 4
     return {
-        "id": f"chatcmpl-{next(_ids)}",
+        "id": f"chatcmpl-{tag}",
         "object": "chat.completion",
         "created": 1767225600,
         "model": request.get("model", "stub"),

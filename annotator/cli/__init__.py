@@ -11,7 +11,7 @@ import json
 import typer
 
 from annotator import __version__
-from annotator.cli import gold
+from annotator.cli import batch, gold
 from annotator.cli.annotate import annotate
 from annotator.cli.evaluate import eval_command
 from annotator.cli.merge import merge_command
@@ -43,6 +43,7 @@ app.command()(annotate)
 app.command("eval")(eval_command)
 app.command("merge")(merge_command)
 app.add_typer(gold.app, name="gold")
+app.add_typer(batch.app, name="batch")
 
 
 @app.command()
