@@ -26,32 +26,11 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from stub_server import empty_answer
+from stub_server import article_text, empty_answer, said_claims
 
 Answerer = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
 CREATED = 1795000000
 EXPIRED = "This request could not be executed before the completion window expired."
-_ARTICLE = re.compile(r"<<<ARTICLE (\w+)>>>\n(.*?)\n<<<END ARTICLE \1>>>", re.S)
-
-
-def article_text(request: dict[str, Any]) -> str:
-    for message in request.get("messages", []):
-        content = message.get("content")
-        if message.get("role") == "user" and isinstance(content, str) and (found := _ARTICLE.search(content)):
-            return found.group(2)
-    raise ValueError("no fenced article in the request")
-
-
-def said_claims(text: str) -> list[dict[str, Any]]:
-    """One claim per 'Speaker said content.' sentence, every field verbatim."""
-    claims = []
-    for speaker, content in re.findall(r"([A-Z][\w ]*?) said ([^.]+)\.", text):
-        claims.append({
-            "speaker": speaker, "speaker_type": "person", "speaker_role": None, "mention": speaker,
-            "cue": "said", "content": content, "quote_type": "indirect", "via": [], "hedging": "none",
-            "hedge_cues": [], "stance": "neutral", "restatement": f"{speaker} said {content}.",
-        })
-    return claims
 
 
 def said_answerer(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:

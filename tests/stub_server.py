@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from typing import Any
 
 import httpx
+
+_ARTICLE = re.compile(r"<<<ARTICLE (\w+)>>>\n(.*?)\n<<<END ARTICLE \1>>>", re.S)
 
 
 def empty_answer(request: dict[str, Any], claims: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -40,6 +43,26 @@ def empty_answer(request: dict[str, Any], claims: list[dict[str, Any]] | None = 
         "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tools else "stop"}],
         "usage": {"prompt_tokens": prompt, "completion_tokens": 12, "total_tokens": prompt + 12},
     }
+
+
+def article_text(request: dict[str, Any]) -> str:
+    for message in request.get("messages", []):
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, str) and (found := _ARTICLE.search(content)):
+            return found.group(2)
+    raise ValueError("no fenced article in the request")
+
+
+def said_claims(text: str) -> list[dict[str, Any]]:
+    """One claim per 'Speaker said content.' sentence, every field verbatim."""
+    claims = []
+    for speaker, content in re.findall(r"([A-Z][\w ]*?) said ([^.]+)\.", text):
+        claims.append({
+            "speaker": speaker, "speaker_type": "person", "speaker_role": None, "mention": speaker,
+            "cue": "said", "content": content, "quote_type": "indirect", "via": [], "hedging": "none",
+            "hedge_cues": [], "stance": "neutral", "restatement": f"{speaker} said {content}.",
+        })
+    return claims
 
 
 class ConcurrencyCappedServer:
