@@ -4,6 +4,7 @@ machines are shared and wall time drifts; ratios are measured within one invocat
 
     python bench/bench_scale.py ratelimit [--articles 2000] [--rpm 600] [--latency 1.5] [--given]
     python bench/bench_scale.py overhead  [--articles 1000]
+    python bench/bench_scale.py capped    [--articles 30 --repeat 3]
     python bench/bench_scale.py memory    [--sizes 1000 20000]
     python bench/bench_scale.py cores     [--polnear ../shared/polnear]
     python bench/bench_scale.py interrupt [--articles 400]
@@ -128,6 +129,40 @@ def bench_overhead(args: argparse.Namespace) -> None:
           f"{server['answered'] / figures['wall']:.0f}/s wall; failed {figures['failed']}")
 
 
+def bench_capped(args: argparse.Namespace) -> None:
+    """Issue 8's case: --concurrency 64, a server admitting 4 requests at once that
+    answers ``Retry-After: 1`` beyond them (in-process, ``tests/stub_server.py``)."""
+    import httpx
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from stub_server import ConcurrencyCappedServer
+
+    from annotator.backends import BackendChoice, BackendConfig
+    from annotator.chunking import estimate_tokens
+    from annotator.llm.backend import LLMBackend
+    from annotator.llm.settings import LLMSettings
+    from annotator.models import Article
+    from annotator.prompts import PromptSet
+    from annotator.runs import RunOptions, execute
+
+    os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-key-000000000000")
+    print(f"server admits 4 at once, Retry-After: 1, latency {args.latency} s; {args.articles} articles, "
+          f"--concurrency 64; {load()}")
+    for attempt in range(1, args.repeat + 1):
+        server = ConcurrencyCappedServer(capacity=4, latency=args.latency, retry_after="1")
+        settings = LLMSettings(base_url="http://127.0.0.1:9/v1")
+        client = httpx.AsyncClient(transport=httpx.MockTransport(server))
+        backend = LLMBackend(settings, PromptSet(), http_client=client, count_tokens=estimate_tokens)
+        articles = [Article(id=f"a{n}", text=f"{SENTENCES[n % 4]} ({n})", path=f"a{n}") for n in range(args.articles)]
+        wall = time.perf_counter()
+        report = asyncio.run(execute(articles, BackendConfig(choice=BackendChoice.llm, llm=settings),
+                                     RunOptions(concurrency=64), backend=backend))
+        wall = time.perf_counter() - wall
+        print(f"run {attempt}: failed {report.record.failed} of {args.articles}; 429s {server.rejected}; "
+              f"peak at the server {server.peak}; lowest limit {backend.rate_limiter.stats.lowest_limit}; "
+              f"{wall:.1f} s (the server's floor: {args.articles / 4 * args.latency:.1f} s)")
+
+
 def bench_memory(args: argparse.Namespace) -> None:
     print(load())
     for size in args.sizes:
@@ -214,6 +249,10 @@ def main() -> None:
     rate.add_argument("--given", action="store_true", help="pass the limit as --rpm instead of learning it")
     over = sub.add_parser("overhead")
     over.add_argument("--articles", type=int, default=1000)
+    capped = sub.add_parser("capped")
+    capped.add_argument("--articles", type=int, default=30)
+    capped.add_argument("--latency", type=float, default=0.5)
+    capped.add_argument("--repeat", type=int, default=3)
     memory = sub.add_parser("memory")
     memory.add_argument("--sizes", type=int, nargs="+", default=[1000, 20000])
     memory.add_argument("--workers", type=int, default=2)
@@ -224,7 +263,7 @@ def main() -> None:
     stop.add_argument("--articles", type=int, default=400)
     stop.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    {"ratelimit": bench_ratelimit, "overhead": bench_overhead, "memory": bench_memory,
+    {"ratelimit": bench_ratelimit, "overhead": bench_overhead, "capped": bench_capped, "memory": bench_memory,
      "cores": bench_cores, "interrupt": bench_interrupt}[args.bench](args)
 
 
