@@ -51,6 +51,24 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
+def worker_usage(adapter: object) -> tuple[float, float]:
+    """CPU seconds and largest peak RSS (MB) of an offline adapter's worker processes,
+    read from /proc before they stop (they are the fork server's children, not ours, so
+    RUSAGE_CHILDREN never sees them)."""
+    pool = getattr(getattr(adapter, "_pool", None), "_pool", None)
+    cpu, peak = 0.0, 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for process in list(getattr(pool, "_processes", {}).values()):
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / ticks
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) / 1024)
+        except (OSError, IndexError, ValueError):
+            continue
+    return cpu, peak
+
+
 class StubProcess:
     """``bench/stub_openai.py`` in its own process."""
 
@@ -171,46 +189,54 @@ def bench_memory(args: argparse.Namespace) -> None:
         print(child.stdout.strip())
 
 
-def _memory(size: int, workers: int) -> None:
-    import annotator
+def offline_run(folder: Path, out: Path, workers: int) -> dict[str, float]:
+    """The offline backend over ``folder`` through ``runs.execute``, with CPU and memory
+    of the main process and of the worker processes."""
+    from annotator.backends import BackendChoice, BackendConfig, OfflineAdapter
+    from annotator.runs import RunOptions, execute
 
+    adapter = OfflineAdapter(workers)
+    config = BackendConfig(choice=BackendChoice.offline, workers=workers)
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    report = asyncio.run(execute(folder, config, RunOptions(out=out), backend=adapter))
+    wall, main = time.perf_counter() - wall, cpu_seconds() - cpu
+    pool_cpu, pool_peak = worker_usage(adapter)
+    asyncio.run(adapter.aclose())
+    return {"articles": report.record.annotated, "wall": wall, "main_cpu": main, "workers_cpu": pool_cpu,
+            "main_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "workers_peak": pool_peak}
+
+
+def _memory(size: int, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
         folder.mkdir()
         for n in range(size):
             (folder / f"{n:06d}.txt").write_text(f"{SENTENCES[n % 4]} {SENTENCES[(n + 1) % 4]} ({n})\n")
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        cpu, wall = cpu_seconds(), time.perf_counter()
-        annotator.annotate(folder, backend="offline", out=Path(tmp) / "out", workers=workers)
-        wall = time.perf_counter() - wall
-        cpu = cpu_seconds() - cpu + cpu_seconds(resource.RUSAGE_CHILDREN)
-        main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        run = offline_run(folder, Path(tmp) / "out", workers)
         rows = len((Path(tmp) / "out" / "claims.jsonl").read_text().splitlines())
-    print(f"{size:>6} articles: peak RSS main {main:.0f} MB (before the run {before / 1024:.0f} MB), "
-          f"largest worker {workers_peak:.0f} MB; {rows} claim rows; {wall:.1f} s wall, {cpu:.1f} s CPU")
+    print(f"{size:>6} articles: peak RSS main {run['main_peak']:.0f} MB (before the run {before:.0f} MB), "
+          f"largest worker {run['workers_peak']:.0f} MB; {rows} claim rows; {run['wall']:.1f} s wall, "
+          f"CPU main {run['main_cpu']:.1f} s + workers {run['workers_cpu']:.1f} s")
 
 
 def bench_cores(args: argparse.Namespace) -> None:
-    from annotator.backends import BackendChoice, BackendConfig
-    from annotator.runs import RunOptions, execute
-
     folder = args.polnear / "train" / "text"
     count = len(list(folder.glob("*.txt")))
     print(f"PolNeAR train, {count} articles; {load()}")
+    speeds = {}
     for workers in args.workers:
         with tempfile.TemporaryDirectory() as tmp:
-            config = BackendConfig(choice=BackendChoice.offline, workers=workers)
-            children = cpu_seconds(resource.RUSAGE_CHILDREN)
-            cpu, wall = cpu_seconds(), time.perf_counter()
-            report = asyncio.run(execute(folder, config, RunOptions(out=Path(tmp) / "out")))
-            wall = time.perf_counter() - wall
-            main = cpu_seconds() - cpu
-            pool = cpu_seconds(resource.RUSAGE_CHILDREN) - children
-        total = main + pool
-        print(f"workers {workers}: {report.record.annotated} articles in {wall:.1f} s wall = "
-              f"{report.record.annotated / wall:.1f} articles/s; CPU {total:.1f} s "
-              f"(main {main:.1f}, workers {pool:.1f}) = {report.record.annotated / total:.1f} articles per CPU second")
+            run = offline_run(folder, Path(tmp) / "out", workers)
+        total = run["main_cpu"] + run["workers_cpu"]
+        speeds[workers] = run["articles"] / run["wall"]
+        print(f"workers {workers}: {run['articles']:.0f} articles in {run['wall']:.1f} s wall = "
+              f"{speeds[workers]:.1f} articles/s; CPU {total:.1f} s (main {run['main_cpu']:.1f}, "
+              f"workers {run['workers_cpu']:.1f}): {run['articles'] / run['workers_cpu']:.1f} articles per "
+              f"worker CPU second, {run['articles'] / total:.1f} per CPU second overall")
+    if len(speeds) > 1:
+        low, high = min(speeds), max(speeds)
+        print(f"speed-up {high} vs {low} workers, same run: {speeds[high] / speeds[low]:.2f}x")
 
 
 def bench_interrupt(args: argparse.Namespace) -> None:
