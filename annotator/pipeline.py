@@ -21,7 +21,7 @@ from typing import Any
 from annotator import __version__
 from annotator.articles import LoadFailure
 from annotator.backends import Backend, Extraction, ExtractionDeferred, ExtractionFailed
-from annotator.claims import ExtractedClaim, ground_all
+from annotator.claims import ExtractedClaim, ground_all, verify_all
 from annotator.models import (
     AnnotatedArticle,
     Article,
@@ -37,6 +37,10 @@ from annotator.speakers import SpeakerRegistry
 from annotator.store import ClaimsTable, Store, is_fresh
 
 DEFAULT_CONCURRENCY = 8
+DEFAULT_MAX_ARTICLE_CHARS = 1_000_000
+"""Articles longer than this are refused, by either backend: about 250,000 tokens, some
+150 pages; the longest news features are a tenth of it. It bounds what one file can cost
+(requests, time, memory); ``--max-article-chars`` raises it."""
 
 
 @dataclass
@@ -76,13 +80,15 @@ def cache_key(article: Article, backend: Backend) -> CacheKey:
 
 
 def build_result(article: Article, backend: Backend, extraction: Extraction, seconds: float) -> ArticleResult:
-    """Ground leftovers, drop what fails, and give every source one speaker id."""
+    """Ground leftovers, drop what fails, check the fields grounding does not place, and
+    give every source one speaker id."""
     ungrounded = [c for c in extraction.claims if c.spans is None]
     failures = ground_all(article.text, ungrounded)
     failed_ids = {id(f.claim) for f in failures}
     kept = [c for c in extraction.claims if id(c) not in failed_ids]
+    verify_all(article.text, kept)
     dropped = extraction.dropped + [DroppedClaim(content=f.claim.content, reason=f.reason) for f in failures]
-    annotated = to_annotated(article.id, sorted(kept, key=_position))
+    annotated = to_annotated(article.id, sorted(kept, key=_position), restatement_by=backend.name)
     return ArticleResult(
         article=article.id,
         speakers=annotated.speakers,
@@ -114,17 +120,40 @@ def _provenance(article: Article, backend: Backend) -> dict[str, Any]:
     }
 
 
+def _with_metadata(stored: ArticleResult, article: Article, store: Store) -> ArticleResult:
+    """A stored result whose input now tells other metadata (a title mapped with
+    ``--meta-field``, a moved file) gets it, and is rewritten; the claims stay."""
+    current = {key: value for key, value in _provenance_of(article).items() if getattr(stored, key) != value}
+    if not current:
+        return stored
+    updated = stored.model_copy(update=current)
+    store.write(updated, [])
+    return updated
+
+
+def _provenance_of(article: Article) -> dict[str, str | None]:
+    return {"source": article.path, "title": article.title, "url": article.url, "date": article.date,
+            "outlet": article.outlet}
+
+
 def _position(claim: ExtractedClaim) -> int:
     return claim.spans.content[0].start if claim.spans else 0
 
 
-def to_annotated(article_id: str, claims: list[ExtractedClaim]) -> AnnotatedArticle:
-    """Gold-shaped record: speaker entities plus claims that reference them by id."""
+def to_annotated(
+    article_id: str, claims: list[ExtractedClaim], restatement_by: str | None = None
+) -> AnnotatedArticle:
+    """Gold-shaped record: speaker entities plus claims that reference them by id.
+
+    ``restatement_by`` names who wrote the restatements (the backend), so no reader
+    mistakes them for the article's words."""
     registry = SpeakerRegistry()
     out = [
         Claim(
             speaker=registry.resolve(claim.speaker, claim.speaker_type, claim.mention, claim.speaker_role),
             spans=claim.spans,
+            unverified=claim.unverified,
+            restatement_by=restatement_by if claim.restatement else None,
             **claim.labels(),
         )
         for claim in claims
@@ -145,9 +174,25 @@ def failed_result(
     )
 
 
-async def annotate_one(article: Article, backend: Backend) -> tuple[ArticleResult, list[Exchange]]:
+def too_long(article: Article, limit: int | None) -> str | None:
+    """Why the article is refused for its size, or ``None``."""
+    if limit is None or len(article.text) <= limit:
+        return None
+    return (
+        f"article is {len(article.text):,} characters, over the limit of {limit:,} "
+        "(--max-article-chars): split it into smaller files or raise the limit"
+    )
+
+
+async def annotate_one(
+    article: Article, backend: Backend, max_chars: int | None = None
+) -> tuple[ArticleResult, list[Exchange]]:
     """Annotate one article; any exception becomes an error result, never a crash
-    (except :class:`ExtractionDeferred`, which the run handles: nothing to write yet)."""
+    (except :class:`ExtractionDeferred`, which the run handles: nothing to write yet).
+
+    An article over ``max_chars`` is refused before the backend sees it."""
+    if (refusal := too_long(article, max_chars)) is not None:
+        return failed_result(article, backend, refusal, 0.0), []
     started = time.perf_counter()
     try:
         extraction = await backend.extract(article)
@@ -174,6 +219,7 @@ async def run(
     skipped: Callable[[LoadFailure], None] | None = None,
     claims: ClaimsTable | None = None,
     totals: RunTotals | None = None,
+    max_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
 ) -> RunTotals:
     """Annotate articles as they arrive, ``concurrency`` at a time, skipping those whose
     stored output is fresh; each result is written (and its rows appended to
@@ -183,7 +229,8 @@ async def run(
     any size streams through in constant memory and slow loading (HTML) never blocks
     the event loop; inputs that could not be read go to ``skipped``. Nothing per
     article is kept here. With ``store=None`` nothing is read or written. ``totals``
-    (filled in place) lets a caller read how far an interrupted run got.
+    (filled in place) lets a caller read how far an interrupted run got. Articles over
+    ``max_chars`` characters fail without reaching the backend.
     """
     totals = totals if totals is not None else RunTotals()
     lanes = max(1, concurrency)
@@ -194,12 +241,12 @@ async def run(
         totals.articles += 1
         key = cache_key(article, backend)
         stored = await asyncio.to_thread(store.load, article.id) if store is not None else None
-        cached = not force and is_fresh(stored, key)
-        if cached and stored is not None:
-            result = stored
+        cached = not force and is_fresh(stored, key, article.id)
+        if cached and stored is not None and store is not None:
+            result = await asyncio.wrap_future(writer.submit(_with_metadata, stored, article, store))
         else:
             try:
-                result, exchanges = await annotate_one(article, backend)
+                result, exchanges = await annotate_one(article, backend, max_chars)
             except ExtractionDeferred:
                 totals.deferred += 1
                 return

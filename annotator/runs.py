@@ -1,4 +1,4 @@
-"""One annotation run end to end: build the backend, load, annotate, write the folder.
+"""One annotation run end to end: build the backend, stream the input, annotate, write.
 
 Every entry point runs through :func:`execute`: the command line (which only parses
 options and draws progress through a :class:`RunObserver`), the Python API
@@ -16,12 +16,16 @@ from pathlib import Path
 from typing import Protocol
 
 from annotator import __version__
-from annotator.articles import LoadFailure, iter_folder
+from annotator.articles import ArticleSource, LoadFailure
 from annotator.backends import Backend, BackendChoice, BackendConfig, build_backend
 from annotator.models import Article, ArticleResult
 from annotator.parts import Shard, part_dir
-from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals, run
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals, run
 from annotator.store import CLAIMS_FILE, RunRecord, SkippedInput, Store, StoredResults
+
+Source = Path | ArticleSource | Iterable[Article | LoadFailure]
+"""What a run reads: a folder or file, an :class:`ArticleSource`, or articles (any
+iterable, read as it goes; failures in it are reported as a folder's are)."""
 
 
 class RunObserver(Protocol):
@@ -32,7 +36,7 @@ class RunObserver(Protocol):
         streamed, whose count is known only at the end)."""
 
     def skipped(self, failure: LoadFailure) -> None:
-        """An input file could not be read; the run goes on without it."""
+        """An input could not be read (or, ``failure.ignored``, is not an input); the run goes on."""
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         """One article finished (or was taken from the store unchanged)."""
@@ -58,6 +62,8 @@ class RunOptions:
     out: Path | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     force: bool = False
+    max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS
+    """Longer articles are refused (an error naming the file); ``None`` for no limit."""
     shard: Shard | None = None
     """Annotate only this shard of the input (by article id); implies ``part``."""
     part: str | None = None
@@ -79,6 +85,10 @@ class RunReport:
     record: RunRecord
     results: Sequence[ArticleResult]
     load_failures: list[LoadFailure] = field(default_factory=list)
+    ignored: list[LoadFailure] = field(default_factory=list)
+    """Entries of the input folder that are not articles (hidden, unsupported, outputs): named, not failed."""
+    found: int = 0
+    """Articles the input held (with ``--shard``, other shards' too)."""
 
     @property
     def ok(self) -> bool:
@@ -87,39 +97,61 @@ class RunReport:
 
 
 async def execute(
-    source: Path | Iterable[Article],
+    source: Source,
     config: BackendConfig,
     options: RunOptions | None = None,
     observer: RunObserver | None = None,
     *,
     backend: Backend | None = None,
 ) -> RunReport:
-    """Annotate a folder (or file) of articles, or given articles (any iterable: it is
-    read as it goes), under ``config``.
+    """Annotate a folder (or file) of articles, or given articles, under ``config``.
 
-    Articles stream from the folder and each result is written as it finishes, its
+    Articles stream from the source and each result is written as it finishes, its
     claims appended to ``claims.jsonl``; ``run.json`` comes last. Interrupted (Ctrl-C:
     the task is cancelled), the run stops within a second, keeps every finished
     article, records ``interrupted`` in ``run.json`` and re-raises.
 
+    A ``Path`` is read with the default field mapping; an :class:`ArticleSource` says how
+    (format, fields, standard input). The output folder is never read as input.
     ``backend`` overrides building one from ``config`` (tests and callers with their own
-    client pass an instance). Raises ``ArticleError`` when ``source`` does not exist and
-    ``PromptError`` for a bad template folder, before any work is done.
+    client pass an instance; it stays theirs to close). Raises, before any work is done,
+    ``OutputError`` when the output folder cannot be used (a file in the way, read-only,
+    held by another run of the same part), ``ArticleError`` when ``source`` does not
+    exist and ``PromptError`` for a bad template folder.
     """
     options = options or RunOptions()
-    watch = observer or QuietObserver()
-    items = _items(source)  # raises ArticleError at once for a missing folder
+    part = part_dir(options.out, options.part_name) if options.out and options.part_name else None
+    store = Store(options.out) if options.out is not None else None
+    if store is not None:
+        store.open(part=part)  # OutputError now, before anything is loaded or sent
+    try:
+        return await _execute(source, config, options, observer or QuietObserver(), backend, store, part)
+    finally:
+        if store is not None:
+            store.abandon()  # a folder this run created and wrote nothing into goes again
+            store.close()
+
+
+async def _execute(
+    source: Source,
+    config: BackendConfig,
+    options: RunOptions,
+    watch: RunObserver,
+    backend: Backend | None,
+    store: Store | None,
+    part: Path | None,
+) -> RunReport:
+    items = _items(source, options.out)  # raises ArticleError at once for a missing folder
     engine = backend or build_backend(config)
     automatic = config.choice is BackendChoice.auto and backend is None
     watch.started(engine, automatic, len(source) if isinstance(source, Sized) else None)
-    store = Store(options.out) if options.out is not None else None
-    part = part_dir(options.out, options.part_name) if options.out and options.part_name else None
     table = store.claims_table(part / CLAIMS_FILE if part else None).open() if store is not None else None
     collected = _Collector(keep=store is None)
     failures: list[LoadFailure] = []
+    ignored: list[LoadFailure] = []
 
     def skipped(failure: LoadFailure) -> None:
-        failures.append(failure)
+        (ignored if failure.ignored else failures).append(failure)
         watch.skipped(failure)
 
     def done(result: ArticleResult, cached: bool, totals: RunTotals) -> None:
@@ -133,25 +165,30 @@ async def execute(
         await run(
             _selected(items, options.shard, collected), engine, store,
             concurrency=_lanes(options.concurrency, engine), force=options.force,
-            progress=done, skipped=skipped, claims=table, totals=totals,
+            progress=done, skipped=skipped, claims=table, totals=totals, max_chars=options.max_article_chars,
         )
         interrupted = False
     finally:
         if table is not None:
-            table.close()
-        if backend is None:  # a backend passed in is the caller's to close
+            table.close(touch=collected.found > 0)
+        if backend is None:
             await engine.aclose()
-        record = _record(engine, started, datetime.now(UTC), totals, failures, interrupted, options.part_name)
-        if store is not None:
+        record = _record(engine, started, datetime.now(UTC), totals, failures, collected.ids,
+                         interrupted, options.part_name)
+        if store is not None and collected.found:  # a run that found nothing leaves the last run's record alone
             (Store(part) if part else store).write_run(record)
     results: Sequence[ArticleResult] = (
         collected.results() if store is None else StoredResults(store, collected.ids)
     )
-    return RunReport(record=record, results=results, load_failures=failures)
+    return RunReport(record=record, results=results, load_failures=failures, ignored=ignored, found=collected.found)
 
 
-def _items(source: Path | Iterable[Article]) -> Iterable[Article | LoadFailure]:
-    return iter_folder(source) if isinstance(source, Path) else source
+def _items(source: Source, out: Path | None) -> Iterable[Article | LoadFailure]:
+    if isinstance(source, Path):
+        source = ArticleSource(source)
+    if isinstance(source, ArticleSource):
+        return source.items(exclude=[out] if out is not None else [])
+    return source
 
 
 def _lanes(concurrency: int, engine: Backend) -> int:
@@ -165,6 +202,7 @@ def _selected(
     """The items this run annotates (its shard), their ids noted in input order."""
     for item in items:
         if isinstance(item, Article):
+            collected.found += 1
             if shard is not None and not shard.takes(item.id):
                 continue
             collected.order(item.id)
@@ -177,6 +215,8 @@ class _Collector:
 
     def __init__(self, keep: bool) -> None:
         self._keep = keep
+        self.found = 0
+        """Articles in the input, this run's shard or not."""
         self.ids: list[str] = []
         self._results: dict[str, ArticleResult] = {}
 
@@ -197,6 +237,7 @@ def _record(
     finished: datetime,
     totals: RunTotals,
     failures: list[LoadFailure],
+    ids: list[str],
     interrupted: bool,
     part: str | None,
 ) -> RunRecord:
@@ -219,6 +260,7 @@ def _record(
         deferred=totals.deferred,
         usage=totals.usage,
         load_failures=[SkippedInput(path=f.path, reason=f.reason) for f in failures],
+        article_ids=ids,
         interrupted=interrupted,
         part=part,
     )

@@ -16,35 +16,54 @@ Layout::
 ``claims.jsonl`` is appended as articles finish, never rebuilt on the way (see
 :class:`ClaimsTable`): a run of any size holds no row in memory. Outputs of schema 1
 (no text, ``claim`` for the restatement) are still read.
+
+A run opens the folder before it sends anything (:meth:`Store.open`): the folder must be
+creatable and writable, one run at a time holds it (a lock naming its holder), and
+temporary files an earlier run left when it was killed are removed. Every file written
+here passes through :func:`annotator.secrets.mask` on its way out, so neither the key
+nor anything key-shaped reaches the folder, whoever put it in the text (an endpoint that
+echoes it, an article that contains it).
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import json
 import os
 import re
+import socket
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import IO, overload
 
 from pydantic import BaseModel, Field, ValidationError
 
 from annotator.models import (
+    RESTATEMENT_BY_DESCRIPTION,
     SCHEMA_VERSION,
     ArticleResult,
     CacheKey,
     ClaimLabels,
     Exchange,
     SpeakerType,
+    Unverified,
     Usage,
 )
+from annotator.secrets import mask
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+_HASHED_STEM = re.compile(r"-[0-9a-f]{10}$")
+"""How a hashed file stem ends; an id that ends so is hashed too, so no two ids share a file."""
+_ORPHAN = re.compile(r"^\..+\.jsonl?\.[A-Za-z0-9_]+\.tmp$")
+"""A temporary file of :func:`atomic_write` (``.NAME.XXXXXXXX.tmp``)."""
+LOCK_FILE = ".annotator.lock"
 ARTICLES_DIR = "articles"
 LOGS_DIR = "logs"
 CLAIMS_FILE = "claims.jsonl"
@@ -68,6 +87,8 @@ class ClaimRow(ClaimLabels, _RowHead):
     start: int | None
     end: int | None
     alignment: str | None
+    unverified: Unverified | None = None
+    restatement_by: str | None = Field(default=None, description=RESTATEMENT_BY_DESCRIPTION)
 
 
 class SkippedInput(BaseModel):
@@ -100,6 +121,9 @@ class RunRecord(BaseModel):
     """Articles waiting for a provider batch: nothing written for them yet."""
     usage: Usage
     load_failures: list[SkippedInput] = Field(default_factory=list)
+    article_ids: list[str] | None = None
+    """Every article of the run, done or taken unchanged (``None`` in runs recorded before
+    it was kept): outputs in the folder that are not listed are left from an earlier run."""
     interrupted: bool = False
     """The run was stopped (Ctrl-C) before its input was exhausted; rerun to resume."""
     part: str | None = None
@@ -131,8 +155,10 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 def file_stem(article_id: str) -> str:
-    """A file name for an id; unsafe ids get a readable prefix plus a hash to stay unique."""
-    if _SAFE_ID.match(article_id):
+    """A file name for an id, one per id: a safe id is its own name; any other id (and any
+    id shaped like a hashed name, so that ``a_b-<hash of "a/b">`` cannot take the file of
+    ``a/b``) gets a readable prefix plus a hash of the id."""
+    if _SAFE_ID.match(article_id) and not _HASHED_STEM.search(article_id):
         return article_id
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", article_id)[:80].strip("._") or "article"
     return f"{readable}-{hashlib.sha256(article_id.encode()).hexdigest()[:10]}"
@@ -151,9 +177,10 @@ def read_result(text: str) -> ArticleResult:
     return result
 
 
-def is_fresh(stored: ArticleResult | None, key: CacheKey) -> bool:
-    """A stored result stands for the article under ``key``: clean and made under it."""
-    return stored is not None and stored.ok and stored.cache_key == key
+def is_fresh(stored: ArticleResult | None, key: CacheKey, article_id: str) -> bool:
+    """A stored result stands for the article under ``key``: clean, made under it, and
+    the output of that very article (not another whose id shares the file name)."""
+    return stored is not None and stored.ok and stored.cache_key == key and stored.article == article_id
 
 
 class StoredResults(Sequence[ArticleResult]):
@@ -185,13 +212,81 @@ class StoredResults(Sequence[ArticleResult]):
         return result
 
 
-class Store:
-    """Reads and writes one output folder."""
+class OutputError(ValueError):
+    """The output folder cannot be used: a file is in the way, it is read-only, or another
+    run holds it. Raised by :meth:`Store.open` before any article is sent."""
 
-    def __init__(self, root: Path) -> None:
+
+class Store:
+    """Reads and writes one output folder.
+
+    Reading needs nothing; a run that writes opens the store first (``with store:`` or
+    :meth:`open`) and closes it at the end, which releases its lock.
+    """
+
+    def __init__(self, root: Path, *, secret: str | None = None) -> None:
         self.root = root
         self.articles_dir = root / ARTICLES_DIR
         self.logs_dir = root / LOGS_DIR
+        self._secret = secret
+        self._lock: int | None = None
+        self._created = False
+
+    def open(self, part: Path | None = None) -> None:
+        """Make the folder ready for a run, or raise :class:`OutputError` saying why not.
+
+        A run that writes one ``part`` of a shared folder (:mod:`annotator.parts`) locks
+        only that part, so shards run at once; it leaves other runs' temporary files in
+        the shared folders alone (they may be live)."""
+        self._created = not self.root.exists()
+        for folder in (self.root, self.articles_dir, *([part] if part else [])):
+            _make_folder(self.root, folder)
+        self._lock = _acquire(part or self.root)
+        owned = (part,) if part else (self.root, self.articles_dir, self.logs_dir)
+        try:
+            for folder in (self.root, self.articles_dir, self.logs_dir, *owned):
+                if folder.is_dir():
+                    _check_writable(folder)
+                    if folder in owned:
+                        _remove_orphans(folder)
+        except BaseException:
+            self.close()
+            raise
+
+    def abandon(self) -> None:
+        """Undo :meth:`open` for a run that wrote nothing: a folder it created is removed
+        again (a run that found no article leaves no output folder behind)."""
+        if not self._created or self._lock is None:
+            return
+        leftovers = {p.name for p in self.root.iterdir()} - {LOCK_FILE, ARTICLES_DIR}
+        if leftovers or any(self.articles_dir.iterdir()):
+            return
+        self.articles_dir.rmdir()
+        (self.root / LOCK_FILE).unlink()
+        self.close()
+        self.root.rmdir()
+
+    def close(self) -> None:
+        """Release the folder's lock (a killed process releases it too: it is an flock)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def __enter__(self) -> Store:
+        self.open()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _write(self, path: Path, text: str) -> None:
+        atomic_write(path, self.masked(text))
+
+    def masked(self, text: str) -> str:
+        """``text`` as it may be written here: no key, nothing key-shaped."""
+        return mask(text, self._secret)
 
     def article_path(self, article_id: str) -> Path:
         return self.articles_dir / f"{file_stem(article_id)}.json"
@@ -207,14 +302,14 @@ class Store:
     def fresh(self, article_id: str, key: CacheKey) -> ArticleResult | None:
         """The stored result if it is clean and was made under ``key``."""
         stored = self.load(article_id)
-        return stored if is_fresh(stored, key) else None
+        return stored if is_fresh(stored, key, article_id) else None
 
     def write(self, result: ArticleResult, exchanges: list[Exchange]) -> None:
         """Write the article's result, and its exchange log when there is one."""
         if exchanges:
             lines = (e.model_dump_json() for e in exchanges)
-            atomic_write(self.logs_dir / f"{file_stem(result.article)}.jsonl", "\n".join(lines) + "\n")
-        atomic_write(self.article_path(result.article), result.model_dump_json(indent=2) + "\n")
+            self._write(self.logs_dir / f"{file_stem(result.article)}.jsonl", "\n".join(lines) + "\n")
+        self._write(self.article_path(result.article), result.model_dump_json(indent=2) + "\n")
 
     def results(self) -> list[ArticleResult]:
         """Every readable article output of the folder, in file-name order."""
@@ -237,7 +332,7 @@ class Store:
         with atomic_lines(target) as handle:
             for result in results:
                 for row in claim_rows(result):
-                    handle.write(row.model_dump_json() + "\n")
+                    handle.write(self.masked(row.model_dump_json()) + "\n")
                     count += 1
         return count
 
@@ -246,7 +341,7 @@ class Store:
         return ClaimsTable(self, path or self.root / CLAIMS_FILE)
 
     def write_run(self, record: RunRecord) -> None:
-        atomic_write(self.root / RUN_FILE, record.model_dump_json(indent=2) + "\n")
+        self._write(self.root / RUN_FILE, record.model_dump_json(indent=2) + "\n")
 
     def read_run(self) -> RunRecord | None:
         """``run.json``, or ``None`` when the folder has none (or it is unreadable)."""
@@ -302,14 +397,11 @@ class ClaimsTable:
         self._clean = 0
 
     def open(self) -> ClaimsTable:
-        """Repair what a killed run left, then start this run's journal."""
+        """Repair what a killed run left; files are created only once there is something
+        to write (a run that finds nothing leaves the folder as it was)."""
         if self._journal_path.exists():
             self._repair()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._table = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
-        self._clean = self._table.tell()
-        self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._note({"clean": self._clean})
+        self._clean = self.path.stat().st_size if self.path.exists() else 0
         return self
 
     def begin(self, article_id: str, had_rows: bool) -> None:
@@ -320,30 +412,34 @@ class ClaimsTable:
             self._note({"begin": article_id})
 
     def append(self, result: ArticleResult) -> None:
-        """The article's output file is written: add its rows (one write, all together)."""
-        lines = "".join(row.model_dump_json() + "\n" for row in claim_rows(result))
+        """The article's output file is written: add its rows (one write, all together),
+        masked like every file of the folder."""
+        lines = "".join(self._store.masked(row.model_dump_json()) + "\n" for row in claim_rows(result))
         with self._lock:
-            if self._table is None:
-                raise RuntimeError("claims table is not open")
             if lines:
+                if self._table is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._table = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
                 self._table.write(lines)
                 self._table.flush()
             if result.article in self._stale:
                 self._redone.add(result.article)
             self._note({"end": result.article})
 
-    def close(self) -> None:
-        """End of the run (finished or interrupted): drop stale rows, remove the journal.
+    def close(self, touch: bool = False) -> None:
+        """End of the run (finished or interrupted): drop stale rows, remove the journal;
+        ``touch``: the run had articles, so the table exists even when it has no row.
 
         Only articles redone to the end lose their older rows; one interrupted before
         its output was rewritten keeps them, since its older output still stands."""
         with self._lock:
-            if self._table is None:
-                return
-            self._table.flush()
-            os.fsync(self._table.fileno())
-            self._table.close()
-            self._table = None
+            if self._table is not None:
+                self._table.flush()
+                os.fsync(self._table.fileno())
+                self._table.close()
+                self._table = None
+            elif touch and not self.path.exists():
+                atomic_write(self.path, "")
             if self._redone:
                 self._compact(self._redone, set(), self._clean)
             if self._journal is not None:
@@ -352,9 +448,12 @@ class ClaimsTable:
             self._journal_path.unlink(missing_ok=True)
 
     def _note(self, entry: dict[str, object]) -> None:
-        if self._journal is not None:
-            self._journal.write(json.dumps(entry) + "\n")
-            self._journal.flush()
+        if self._journal is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
+            self._journal.write(json.dumps({"clean": self._clean}) + "\n")
+        self._journal.write(json.dumps(entry) + "\n")
+        self._journal.flush()
 
     def _repair(self) -> None:
         """Finish what a killed run left: stale rows out, lost rows back."""
@@ -380,7 +479,7 @@ class ClaimsTable:
                 for article_id in sorted(lost):
                     stored = self._store.load(article_id)
                     if stored is not None:
-                        table.write("".join(row.model_dump_json() + "\n" for row in claim_rows(stored)))
+                        table.write("".join(self._store.masked(r.model_dump_json()) + "\n" for r in claim_rows(stored)))
         self._journal_path.unlink(missing_ok=True)
 
     def _compact(self, redone: set[str], lost: set[str], clean: int) -> None:
@@ -420,6 +519,68 @@ def row_article(line: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _make_folder(root: Path, folder: Path) -> None:
+    """Create ``folder`` (and its parents), naming the file that stands in the way."""
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists() and not ancestor.is_dir():
+            where = "is a file" if ancestor == root else f"lies under {ancestor}, which is a file"
+            raise OutputError(f"output folder {root} {where}, not a folder; choose another --out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(
+            f"output folder {root} is not writable: cannot create {folder} ({error.strerror or error})"
+        ) from error
+
+
+def _check_writable(folder: Path) -> None:
+    """Write and remove a probe: permission bits do not tell (root, ACLs, read-only mounts)."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise OutputError(f"output folder {folder} is not writable: {error.strerror or error}") from error
+
+
+def _acquire(root: Path) -> int:
+    """Hold ``root``'s lock for this process, or say who holds it."""
+    path = root / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, _file_mode())
+    except OSError as error:
+        raise OutputError(f"output folder {root} is not writable: {error.strerror or error}") from error
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = _holder(fd)
+        os.close(fd)
+        raise OutputError(
+            f"output folder {root} is in use by another annotator run ({holder}); "
+            "wait for it to finish or choose another --out"
+        ) from None
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": datetime.now(UTC).isoformat()}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
+    return fd
+
+
+def _holder(fd: int) -> str:
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        return f"pid {info['pid']} on {info['host']}, started {info['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holder unknown"
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Temporary files left by a killed run (SIGKILL skips every cleanup). Safe: the
+    lock is held, so no live run is writing them."""
+    for path in folder.iterdir():
+        if _ORPHAN.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+
+
 def claim_rows(result: ArticleResult) -> list[ClaimRow]:
     """Flatten an article's claims, joining each to its speaker entity."""
     speakers = {s.id: s for s in result.speakers}
@@ -437,6 +598,8 @@ def claim_rows(result: ArticleResult) -> list[ClaimRow]:
                 start=content[0].start if content else None,
                 end=content[-1].end if content else None,
                 alignment=content[0].alignment.value if content else None,
+                unverified=claim.unverified,
+                restatement_by=claim.restatement_by,
                 **claim.labels(),
             )
         )

@@ -18,7 +18,9 @@ import asyncio
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from annotator.claims import ExtractedClaim
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 _PRELOAD = "annotator.offline.backend"
 _backend: OfflineBackend | None = None
 """The worker process's own backend, built by :func:`_start_worker`."""
+
+
+class WorkerDied(RuntimeError):
+    """The process annotating an article ended before it answered."""
 
 
 def available_cores() -> int:
@@ -65,15 +71,27 @@ def _context() -> multiprocessing.context.BaseContext:
 class WorkerPool:
     """``workers`` processes, each with an offline backend, started on first use."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, task: Callable[[Article], list[ExtractedClaim]] | None = None) -> None:
         self.workers = max(1, workers)
+        self._task = task or _extract
+        """What a worker runs per article (a module-level function: it is sent by name)."""
         self._pool: ProcessPoolExecutor | None = None
 
     async def extract(self, article: Article) -> list[ExtractedClaim]:
-        """The article's claims, computed in a worker process."""
+        """The article's claims, computed in a worker process.
+
+        A worker that dies (killed for its memory by the system, say) fails the articles
+        it held, never the run: the pool is replaced for the articles after them."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_start_worker)
-        return await asyncio.wrap_future(self._pool.submit(_extract, article))
+        pool = self._pool
+        try:
+            return await asyncio.wrap_future(pool.submit(self._task, article))
+        except BrokenProcessPool as error:
+            if self._pool is pool:
+                self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise WorkerDied(f"the worker process annotating it died ({error})") from error
 
     def close(self) -> None:
         """Stop at once: queued articles are dropped and busy workers terminated."""

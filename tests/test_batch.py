@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from batch_stub import BatchStub, said_answerer
+from conftest import WORKER_SOCKETS
 from typer.testing import CliRunner
 
 from annotator.cli import app
@@ -29,7 +30,7 @@ ARTICLES = {
     "budget": "The minister said the budget would grow. INVENT appears in this line. Critics said it was late.",
     "ferry": "The captain said the ferry would sail at noon.",
 }
-pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", WORKER_SOCKETS])
 
 
 @pytest.fixture

@@ -212,3 +212,27 @@ def test_ctrl_c_stops_within_seconds_and_keeps_finished_work(tmp_path: Path):
     again = json.loads((out / "run.json").read_text())
     assert (again["skipped"], again["annotated"], again["interrupted"]) == (len(kept), 400 - len(kept), False)
     assert table_rows(out) == expected_rows(out)
+
+
+def _dies_on_boom(article):
+    """A worker task that kills its process on one article, as the OOM killer would."""
+    if article.id == "boom":
+        os._exit(9)
+    from annotator.workers import _extract
+
+    return _extract(article)
+
+
+async def test_a_dying_worker_fails_its_article_not_the_run():
+    from annotator.models import Article
+    from annotator.workers import WorkerDied, WorkerPool
+
+    pool = WorkerPool(1, task=_dies_on_boom)
+    text = "The mayor said the bridge would open."
+    try:
+        assert await pool.extract(Article(id="before", text=text, path="b"))
+        with pytest.raises(WorkerDied, match="died"):
+            await pool.extract(Article(id="boom", text=text, path="x"))
+        assert await pool.extract(Article(id="after", text=text, path="a")), "a new pool takes the next article"
+    finally:
+        pool.close()

@@ -30,6 +30,7 @@ import httpx
 import openai
 from pydantic import BaseModel, Field
 
+from annotator.articles import ArticleSource, LoadFailure
 from annotator.backends import BackendChoice, BackendConfig
 from annotator.batch.replay import AnswerIndex, BatchBackend, BatchTransport, Deferral
 from annotator.llm.backend import LLMBackend
@@ -39,7 +40,7 @@ from annotator.llm.transport import NO_KEY
 from annotator.models import Article, Usage
 from annotator.prompts import PromptSet
 from annotator.runs import RunObserver, RunOptions, RunReport, execute
-from annotator.secrets import api_key, redact
+from annotator.secrets import api_key, mask, redact
 from annotator.store import atomic_write
 
 BATCH_DIR = "batch"
@@ -325,7 +326,9 @@ class Batches:
         prompts = PromptSet(Path(state.prompts) if state.prompts else None)
         backend = BatchBackend(LLMBackend(settings, prompts, http_client=client), writer.add)
         config = BackendConfig(choice=BackendChoice.llm, llm=settings)
-        items = source if source is not None else self.folder.articles()
+        items = (
+            _masked(ArticleSource(source).items(exclude=[self.out])) if source is not None else self.folder.articles()
+        )
         options = RunOptions(out=self.out, concurrency=self._concurrency)
         watch = _Watch(self._observer)
         try:
@@ -368,9 +371,9 @@ class Batches:
                 continue
             content = await client.files.content(file_id)
             path = self.folder.answers_dir / f"{job.id}.{kind}.jsonl"
-            atomic_write(path, content.text)
+            atomic_write(path, mask(content.text))
             if kind == "output":
-                for raw in content.text.splitlines():
+                for raw in path.read_text(encoding="utf-8").splitlines():
                     body = (json.loads(raw).get("response") or {}).get("body") or {}
                     usage = body.get("usage") or {} if isinstance(body, dict) else {}
                     billed = billed + Usage(
@@ -441,6 +444,17 @@ def _update(job: Job, batch: Any) -> None:
         job.completed_requests, job.failed_requests = counts.completed, counts.failed
     errors = getattr(batch.errors, "data", None) or []
     job.errors = [redact(f"{e.code}: {e.message}") for e in errors] or job.errors
+
+
+def _masked(items: Iterator[Article | LoadFailure]) -> Iterator[Article | LoadFailure]:
+    """Articles with the key and anything key-shaped masked (same length, so offsets
+    hold) before their requests are built: the batch's files (articles, inputs,
+    answers) are written in OUT, where no key may go, and a collect must rebuild the
+    very requests that were submitted from what OUT holds."""
+    for item in items:
+        if isinstance(item, Article):
+            item = item.model_copy(update={"text": mask(item.text), "title": mask(item.title) if item.title else None})
+        yield item
 
 
 class _Watch:

@@ -10,6 +10,11 @@ shared by all requests of the run: it paces them, bounds how many are in flight,
 after a 429 pauses the whole run (jittered), so a rate-limited attempt waits there and
 not in the retry loop. Rate-limit answers have their own allowance of attempts
 (``RATE_LIMIT_ATTEMPTS``): the run slowing down for them is the cure, not a failure.
+
+Each attempt has an overall deadline of ``LLMSettings.timeout_seconds``, on top of the
+HTTP client's timeout between two reads: a server that trickles one byte every few
+seconds never trips a read timeout, but it cannot hold an attempt past the deadline. A
+missed deadline is a timeout like any other, so it is retried.
 """
 
 from __future__ import annotations
@@ -46,6 +51,15 @@ NO_KEY = "no-key-configured"
 """Sent when no key is set: local servers accept anything, OpenAI answers 401."""
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class DeadlineExceeded(openai.APITimeoutError):
+    """An attempt took longer in total than the deadline (``--timeout``)."""
+
+    def __init__(self, request: httpx.Request, seconds: float) -> None:
+        openai.APIConnectionError.__init__(
+            self, message=f"no complete answer within the {seconds:g} s deadline (--timeout)", request=request
+        )
 
 
 def is_transient(error: BaseException) -> bool:
@@ -236,18 +250,29 @@ class Transport:
             with attempt:
                 async with self.limiter.request(estimate) as permit:
                     try:
-                        raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
-                        response = raw.parse()
+                        response, headers = await self._attempt(kwargs)
                     except openai.APIError as error:
                         rate_limited = is_rate_limited(error)
                         faults["rate_limited" if rate_limited else "other"] += 1
                         if rate_limited:
-                            headers = error.response.headers if isinstance(error, openai.APIStatusError) else {}
-                            permit.rate_limited(headers, retry_after_seconds(error))
+                            said = error.response.headers if isinstance(error, openai.APIStatusError) else {}
+                            permit.rate_limited(said, retry_after_seconds(error))
                         meter.record(kwargs, None, self.redact(describe(error)))
                         raise
                     used = response.usage.total_tokens if response.usage is not None else None
-                    permit.succeeded(raw.headers, used)
+                    permit.succeeded(headers, used)
                 meter.record(kwargs, response, None)
                 return response
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _attempt(self, kwargs: dict[str, Any]) -> tuple[ChatCompletion, httpx.Headers]:
+        """One HTTP request, cut off at the deadline however the bytes arrive; the answer
+        and its headers (the rate limiter reads the server's limits there)."""
+        seconds = self._settings.timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
+                return raw.parse(), raw.headers
+        except TimeoutError as error:
+            url = str(self._client.base_url).rstrip("/") + "/chat/completions"
+            raise DeadlineExceeded(httpx.Request("POST", url), seconds) from error
