@@ -198,3 +198,26 @@ def test_actions_and_intentions_are_not_claims_but_beliefs_are(backend: OfflineB
     belief = _only(backend, "Officials believe the attack was coordinated.")
     assert (belief.cue, belief.speaker_type) == ("believe", SpeakerType.anonymous)
     assert "the attack was coordinated" in belief.content
+
+
+_POOL_TEXT = (
+    "\u201cWe will win,\u201d Trump said. Clinton said the economy was improving, "
+    "according to a transcript. Officials believe the attack was coordinated."
+)
+
+
+def _claims_in_worker(backend: OfflineBackend) -> list[dict]:
+    return [c.model_dump() for c in backend.extract_claims(Article(id="p", text=_POOL_TEXT, path="p.txt"))]
+
+
+def test_backend_pickles_and_runs_in_a_spawned_worker(backend: OfflineBackend) -> None:
+    """A process pool ships the backend to its workers: each rebuilds it from its
+    arguments and gives exactly the parent's claims."""
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    here = _claims_in_worker(backend)
+    assert here and _claims_in_worker(pickle.loads(pickle.dumps(backend))) == here
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(_claims_in_worker, backend).result() == here

@@ -44,6 +44,7 @@ class OfflineBackend:
     name = "offline"
 
     def __init__(self, model_dir: Path = MODEL_DIR, split: bool = True, scope: str = "scheme") -> None:
+        self._args = (model_dir, split, scope)
         self._tagger = RelationTagger(model_dir)
         self._words = WordTable(
             read_clusters(model_dir / CLUSTER_FILE), self._tagger.cue_known, self._tagger.span_known
@@ -53,6 +54,11 @@ class OfflineBackend:
         self._actions = self._lex.action_cues if scope == "scheme" else frozenset()
         self.prompt_version = content_hash()
         self.model = f"{MODEL_NAME}+{self.prompt_version[:8]}"
+
+    def __reduce__(self) -> tuple[type[OfflineBackend], tuple[Path, bool, str]]:
+        """Pickled as its arguments: a process pool ships the backend to each worker,
+        which loads its own taggers (crfsuite handles do not pickle)."""
+        return OfflineBackend, self._args
 
     def extract_claims(self, article: Article) -> list[ExtractedClaim]:
         """Every attributed claim of ``article``, in text order of its content."""

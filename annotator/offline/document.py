@@ -29,7 +29,7 @@ class Document:
     @cached_property
     def capitalised(self) -> list[int]:
         """Indices of tokens that start with a capital letter (name candidates)."""
-        return [i for i, t in enumerate(self.tokens) if t.text[:1].isupper()]
+        return [i for i, w in enumerate(self.words) if w.capital]
 
     def span_text(self, first: int, last: int) -> str:
         """Verbatim text covered by tokens ``[first, last)``."""

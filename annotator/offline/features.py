@@ -78,6 +78,9 @@ class Word:
     lemma: str
     shape: str
     fine: str
+    capital: bool  # starts with an upper-case letter
+    alpha: bool  # starts with a letter
+    alnum: bool  # starts with a letter or digit
     unigram: tuple[str, ...]
     cue_extra: tuple[str, ...]
     context: dict[int, tuple[str, ...]]
@@ -133,6 +136,9 @@ class WordTable:
             lem,
             shp,
             fine,
+            text[:1].isupper(),
+            text[:1].isalpha(),
+            text[:1].isalnum(),
             _keep(unigram, cue),
             _keep(cue_extra, cue),
             {o: _keep(c, cue) for o, c in context.items()},
@@ -303,13 +309,17 @@ def span_features(
 
 def _adjacent_quotes(doc: Document, cue: tuple[int, int]) -> set[int]:
     """Tokens of a quotation that ends just before the cue or starts just after it."""
-    tokens = doc.tokens
+    words, quotes = doc.words, doc.quotes
     out: set[int] = set()
-    for quote in doc.quotes.quotes:
-        gap_before = range(quote.close + 1, cue[0])
-        gap_after = range(cue[1], quote.open)
-        if 0 <= cue[0] - quote.close <= 3 and all(not tokens[k].text[0].isalnum() or k >= cue[0] for k in gap_before):
+    # a quotation closing up to three tokens before the cue: the one containing or
+    # ending just before each such position (quotations are disjoint, so at most one)
+    for close in range(max(cue[0] - 3, 0), cue[0] + 1):
+        quote = quotes.containing(close)
+        gap = range(close + 1, cue[0])
+        if quote is not None and quote.close == close and all(not words[k].alnum for k in gap):
             out.update(range(quote.open, quote.end))
-        elif 0 <= quote.open - cue[1] <= 3 and all(not tokens[k].text[0].isalnum() for k in gap_after):
+    for opening in range(cue[1], cue[1] + 4):
+        quote = quotes.starting_at(opening)
+        if quote is not None and all(not words[k].alnum for k in range(cue[1], opening)):
             out.update(range(quote.open, quote.end))
     return out

@@ -9,6 +9,7 @@ PolNeAR does all the time ("Trump said Clinton believes ...").
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +49,17 @@ def _cover_quotes(doc: Document, first: int, last: int) -> tuple[int, int]:
     """Grow ``[first, last)`` until no quotation straddles its edges (same paragraph only)."""
     paragraph_first = doc.paragraph_of[first]
     paragraph_last = doc.paragraph_of[last - 1]
-    for quote in doc.quotes.quotes:
-        if quote.open < last and quote.end > first:
-            start = quote.open if doc.paragraph_of[quote.open] == paragraph_first else first
-            end = quote.end
-            if doc.paragraph_of[end - 1] != paragraph_last:
-                end = last
-            first, last = min(first, start), max(last, end)
+    quotes = doc.quotes.quotes
+    # quotations are sorted and disjoint: those ending before ``first`` never straddle
+    for k in range(doc.quotes.overlapping(first), len(quotes)):
+        quote = quotes[k]
+        if quote.open >= last:
+            break
+        start = quote.open if doc.paragraph_of[quote.open] == paragraph_first else first
+        end = quote.end
+        if doc.paragraph_of[end - 1] != paragraph_last:
+            end = last
+        first, last = min(first, start), max(last, end)
     return first, last
 
 
@@ -99,7 +104,8 @@ class RelationTagger:
         out: list[Relation] = []
         for cue in cues:
             first, last = window(doc, cue[0])
-            others = [s for s in starts if first <= s < last and s != cue[0]]
+            near = starts[bisect_left(starts, first) : bisect_left(starts, last)]
+            others = [s for s in near if s != cue[0]]
             relation = self._relation(doc, first, last, cue, others)
             if relation is not None:
                 out.append(relation)

@@ -44,9 +44,7 @@ def _quoted_as_saying(doc: Document) -> list[Relation]:
     """``quoted <source> as saying <content>``, content running to the sentence end."""
     tokens = doc.tokens
     out: list[Relation] = []
-    for i, token in enumerate(tokens):
-        if token.text.lower() != "quoted":
-            continue
+    for i in (k for k, word in enumerate(doc.words) if word.lower == "quoted"):
         sentence = doc.sentences[doc.sentence_of[i]]
         for j in range(i + 2, min(i + 15, sentence.last - 2)):
             if tokens[j].text.lower() == "as" and tokens[j + 1].text.lower() == "saying":

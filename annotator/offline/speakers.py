@@ -176,13 +176,8 @@ class SpeakerResolver:
     def _guess_genders(self) -> None:
         """Honorifics decide; otherwise the majority of he/she pronouns just after a name."""
         words = self._doc.words
-        male: list[int] = []
-        female: list[int] = []
-        for i, word in enumerate(words):
-            if word.lower in MALE:
-                male.append(i)
-            elif word.lower in FEMALE:
-                female.append(i)
+        male = [i for i, word in enumerate(words) if word.lower in MALE]
+        female = [i for i, word in enumerate(words) if word.lower in FEMALE]
         votes: dict[int, list[int]] = {}
         for run in self._runs:
             entity = self._entities.get(_key(self._acronyms.get(run.text, run.text)))
@@ -273,20 +268,22 @@ def trim_source(doc: Document, first: int, last: int) -> tuple[int, int]:
 
 def name_runs(doc: Document) -> list[NameRun]:
     """Runs of capitalised tokens that look like names, titles left out."""
-    tokens = doc.tokens
+    tokens, words, sentence_of = doc.tokens, doc.words, doc.sentence_of
+    n = len(tokens)
     runs: list[NameRun] = []
     end = 0
     for i in doc.capitalised:
         if i < end or not _name_start(tokens[i].text):
             continue
         j = i + 1
-        while j < len(tokens) and doc.sentence_of[j] == doc.sentence_of[i]:
-            word = tokens[j].text
-            if _capitalised(word) and word.lower() not in _FUNCTION_WORDS:
+        sentence = sentence_of[i]
+        while j < n and sentence_of[j] == sentence:
+            word = words[j]
+            if word.capital and word.lower not in _FUNCTION_WORDS:
                 j += 1
-            elif word.lower() in _CONNECTORS and j + 1 < len(tokens) and _capitalised(tokens[j + 1].text):
+            elif word.lower in _CONNECTORS and j + 1 < n and words[j + 1].capital:
                 j += 1
-            elif word.lower().startswith(_PARTICLES) and word[-1:].isalpha() and j > i:
+            elif word.lower.startswith(_PARTICLES) and tokens[j].text[-1:].isalpha() and j > i:
                 j += 1  # "al-Islam" inside an Arabic name
             else:
                 break
@@ -303,15 +300,12 @@ def _title_before(words: list[Word], first: int) -> str:
     return words[k].lower if k >= 0 else ""
 
 
+@lru_cache(maxsize=65536)
 def _name_start(word: str) -> bool:
     if not word[:1].isupper():
         return False
     lowered = word.lower().rstrip(".")
     return lowered not in _FUNCTION_WORDS and lowered not in TITLES
-
-
-def _capitalised(word: str) -> bool:
-    return word[:1].isupper()
 
 
 def _acronyms(doc: Document, runs: list[NameRun]) -> dict[str, str]:
@@ -368,9 +362,10 @@ def _capitalised_mid_sentence(doc: Document) -> set[str]:
 def _title_case_sentences(doc: Document) -> set[int]:
     """Sentences of five words or more nearly all capitalised: headlines."""
     out: set[int] = set()
+    words = doc.words
     for index, sentence in enumerate(doc.sentences):
-        words = [doc.tokens[i].text for i in range(sentence.first, sentence.last) if doc.tokens[i].text[0].isalpha()]
-        if len(words) >= HEADLINE_WORDS and sum(w[0].isupper() for w in words) >= HEADLINE_SHARE * len(words):
+        alphabetic = [w.capital for w in words[sentence.first : sentence.last] if w.alpha]
+        if len(alphabetic) >= HEADLINE_WORDS and sum(alphabetic) >= HEADLINE_SHARE * len(alphabetic):
             out.add(index)
     return out
 

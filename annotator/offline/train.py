@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +137,7 @@ def train(polnear: Path, out: Path = MODEL_DIR, holdout_every: int = 0) -> None:
     _fit(spans, SPAN_PARAMS, out / SPAN_MODEL)
 
 
-def _fit(sequences: Iterator[tuple[list, list]], params: dict[str, object], path: Path) -> None:
+def _fit(sequences: Iterator[tuple[list, list]], params: Mapping[str, object], path: Path) -> None:
     trainer = pycrfsuite.Trainer(verbose=False)
     for features, labels in sequences:
         trainer.append(features, labels)
