@@ -89,6 +89,12 @@ class Word:
     sided: dict[str, tuple[str, ...]]
 
 
+MAX_FORMS = 50_000
+"""Word forms memoised at once (about 2 KB each; PolNeAR train has 32,557): a backend
+that reads millions of articles, or one huge one full of numbers and names, must not
+keep every form it ever saw."""
+
+
 class WordTable:
     """Builds :class:`Word` records against one cluster map, memoised by surface form.
 
@@ -111,6 +117,8 @@ class WordTable:
     def word(self, text: str) -> Word:
         found = self._words.get(text)
         if found is None:
+            if len(self._words) >= MAX_FORMS:
+                self._words.clear()  # a record is a pure function of its form: rebuilt alike
             found = self._words[text] = self._build(text)
         return found
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import islice
 
 from annotator.models import Hedging, Stance
 from annotator.offline.features import lemma
@@ -21,6 +22,7 @@ AUXILIARIES = frozenset(
 _WORD = re.compile(r"[\w'\u2019-]+")
 _SCARE_QUOTE = re.compile(r"[\"\u201c\u2018']([^\"\u201c\u201d\u2018\u2019']{1,40})[\"\u201d\u2019']")
 MAX_SCARE_WORDS = 3
+MAX_SCARE_CHECKS = 16  # quoted terms tried per content: each check copies the content
 
 
 @cache
@@ -98,7 +100,7 @@ def stance(cue: str, content: str, before: str, after: str, lex: Lexicon) -> Sta
 
 def has_scare_quotes(content: str) -> bool:
     """A short quoted term inside otherwise unquoted content ("allegedly 'neutralising'")."""
-    for match in _SCARE_QUOTE.finditer(content):
+    for match in islice(_SCARE_QUOTE.finditer(content), MAX_SCARE_CHECKS):
         words = match.group(1).split()
         rest = content[: match.start()] + content[match.end() :]
         if 0 < len(words) <= MAX_SCARE_WORDS and len(rest.split()) >= len(words):

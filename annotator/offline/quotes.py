@@ -96,10 +96,18 @@ def find_quotes(tokens: list[Token], paragraph_of: list[int]) -> QuoteMap:
     return QuoteMap(doubles, singles)
 
 
+MAX_QUOTE_TOKENS = 5000
+"""A quotation still open after this many tokens was opened by a stray mark and is
+dropped (PolNeAR's longest, over several paragraphs, has 1,498): one unclosed mark in a
+huge paragraph must not make the rest of it a quotation every window grows to cover."""
+
+
 def _pair_doubles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:
     quotes: list[Quote] = []
     opened: int | None = None
     for i, token in enumerate(tokens):
+        if opened is not None and i - opened > MAX_QUOTE_TOKENS:
+            opened = None
         mark = token.text
         new_paragraph = i == 0 or paragraph_of[i] != paragraph_of[i - 1]
         if opened is not None and new_paragraph:

@@ -42,7 +42,13 @@ def window(doc: Document, cue_first: int) -> tuple[int, int]:
         after = doc.sentences[following]
         if after.paragraph == sentence.paragraph and doc.words[after.first].shape == "Q":
             first, last = _cover_quotes(doc, first, after.last)
-    return first, last
+    return max(first, cue_first - WINDOW_REACH), min(last, cue_first + WINDOW_REACH)
+
+
+WINDOW_REACH = 300
+"""Tokens a window may extend on either side of its cue (PolNeAR's widest: 106 before,
+261 after). Tagging is linear in the window, once per cue: unbounded windows made a
+long quotation cost its length once for every cue beside it."""
 
 
 def _cover_quotes(doc: Document, first: int, last: int) -> tuple[int, int]:

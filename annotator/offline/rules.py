@@ -14,6 +14,7 @@ from annotator.offline.reported_speech import Relation
 
 DASHES = frozenset({"\u2015", "\u2014", "\u2013", "-", "--"})
 MAX_SIGNATURE = 6
+MAX_SIGNATURE_TOKENS = 4 * MAX_SIGNATURE  # words with their punctuation
 
 
 def rule_relations(doc: Document) -> tuple[list[Relation], list[Relation]]:
@@ -30,9 +31,13 @@ def _signed_quotes(doc: Document) -> list[Relation]:
         dash = quote.end
         if not quote.terminated or dash >= len(tokens) or tokens[dash].text not in DASHES:
             continue
+        # the signature ends the paragraph: look no further than a signature could reach
+        reach = min(len(tokens), dash + 1 + MAX_SIGNATURE_TOKENS)
         end = dash + 1
-        while end < len(tokens) and doc.paragraph_of[end] == doc.paragraph_of[dash]:
+        while end < reach and doc.paragraph_of[end] == doc.paragraph_of[dash]:
             end += 1
+        if end < len(tokens) and doc.paragraph_of[end] == doc.paragraph_of[dash]:
+            continue
         name = [i for i in range(dash + 1, end) if tokens[i].text[0].isalnum()]
         if not name or len(name) > MAX_SIGNATURE or not tokens[name[0]].text[0].isupper():
             continue

@@ -9,9 +9,10 @@ preceding compatible entity.
 
 from __future__ import annotations
 
+import heapq
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from annotator.models import SpeakerType
@@ -52,6 +53,9 @@ HONORIFIC_WEIGHT = 5
 HEADLINE_WORDS = 5
 HEADLINE_SHARE = 0.7
 ANTECEDENT_WINDOW = 400
+MAX_NAMESAKES = 32
+"""Entities sharing a last word that a new name is compared with, latest first
+(PolNeAR's most: 14); a bound so a list of a million Smiths stays linear."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,6 @@ class Entity:
     name: str
     type: SpeakerType
     gender: str | None = None
-    positions: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,12 @@ class SpeakerResolver:
         self._doc = doc
         self._lex = lex
         self._runs = name_runs(doc)
+        self._run_starts = [run.first for run in self._runs]
         self._acronyms = _acronyms(doc, self._runs)
+        self._acronym_names = frozenset(self._acronyms.values())
         self._entities: dict[str, Entity] = {}
         self._by_last: dict[str, list[Entity]] = {}
+        self._mentions = MentionSweep()
         mid_sentence = _capitalised_mid_sentence(doc)
         headlines = _title_case_sentences(doc)
         for run in self._runs:
@@ -101,6 +107,7 @@ class SpeakerResolver:
             if run.last - run.first > 1 or run.text in mid_sentence or not _sentence_initial(doc, run):
                 self._entity_for(run.text, run.first)
         self._guess_genders()
+        self._mentions.freeze()
 
     def resolve(self, first: int, last: int, quote_speaker: ResolvedSpeaker | None) -> ResolvedSpeaker:
         """Speaker of the source tokens ``[first, last)``.
@@ -130,7 +137,8 @@ class SpeakerResolver:
     def _named(self, first: int, last: int, mention: str) -> ResolvedSpeaker:
         """A source phrase that is not a pronoun: a name, a described name, an outlet's
         document, a possessive phrase, or an unnamed description."""
-        runs = [r for r in self._runs if first <= r.first and r.last <= last]
+        start, stop = bisect_left(self._run_starts, first), bisect_left(self._run_starts, last)
+        runs = [r for r in self._runs[start:stop] if r.last <= last]
         lowered = mention.lower()
         words = _WORDS.findall(lowered)
         if runs and any(w in DOCUMENT_NOUNS for w in words[1:]):
@@ -157,7 +165,8 @@ class SpeakerResolver:
         entity = self._entities.get(key)
         if entity is None:
             last_word = key.rsplit(" ", 1)[-1]
-            fuller = [e for e in self._by_last.get(last_word, []) if same_source(name, e.name)]
+            namesakes = self._by_last.get(last_word, [])[-MAX_NAMESAKES:]
+            fuller = [e for e in namesakes if same_source(name, e.name)]
             if fuller:
                 entity = max(fuller, key=lambda e: (_looks_like_name(e.name), len(e.name)))
                 better = _looks_like_name(name) and (
@@ -166,11 +175,11 @@ class SpeakerResolver:
                 if better:
                     entity.name = name
             else:
-                named = name in self._acronyms.values()  # "Long Name (ACR)" names a body
+                named = name in self._acronym_names  # "Long Name (ACR)" names a body
                 entity = Entity(name, SpeakerType.organization if named else _name_type(name, self._lex))
                 self._by_last.setdefault(last_word, []).append(entity)
             self._entities[key] = entity
-        entity.positions.append(position)
+        self._mentions.add(position, entity)
         return entity
 
     def _guess_genders(self) -> None:
@@ -201,48 +210,103 @@ class SpeakerResolver:
         self, position: int, mention: str, pronoun: str | None, relative: bool = False
     ) -> ResolvedSpeaker:
         """Nearest preceding entity compatible with the pronoun (a relative takes any)."""
-        wanted: set[SpeakerType] | None
+        kinds: tuple[Kind, ...]
         if relative or pronoun in {"they", "them", "their"}:
-            wanted = None
+            kinds = (ANY,)
         elif pronoun in {"it", "its"}:
-            wanted = {SpeakerType.organization}
+            kinds = (SpeakerType.organization,)
+        elif pronoun in MALE:
+            kinds = ((SpeakerType.person, "m"), (SpeakerType.person, None))
+        elif pronoun in FEMALE:
+            kinds = ((SpeakerType.person, "f"), (SpeakerType.person, None))
         else:
-            wanted = {SpeakerType.person}
-        gender = "m" if pronoun in MALE else "f" if pronoun in FEMALE else None
-        best: tuple[int, Entity] | None = None
-        for entity in self._unique_entities():
-            if wanted is not None and entity.type not in wanted:
-                continue
-            if gender and entity.gender and entity.gender != gender:
-                continue
-            before = [p for p in entity.positions if position - ANTECEDENT_WINDOW < p < position]
-            if before and (best is None or before[-1] > best[0]):
-                best = (before[-1], entity)
-        if best is None:
-            kind = SpeakerType.anonymous
-            return ResolvedSpeaker(mention, kind, None, mention)
-        entity = best[1]
+            kinds = (SpeakerType.person,)
+        entity = self._mentions.nearest_before(position, kinds, ANTECEDENT_WINDOW)
+        if entity is None:
+            return ResolvedSpeaker(mention, SpeakerType.anonymous, None, mention)
         return ResolvedSpeaker(entity.name, entity.type, None, mention)
 
     def _anaphor(self, position: int, mention: str, kind: SpeakerType) -> ResolvedSpeaker:
         """ "the group", "the spokesperson": nearest preceding entity of that type."""
-        best: tuple[int, Entity] | None = None
-        for entity in self._unique_entities():
-            if entity.type is not kind:
-                continue
-            before = [p for p in entity.positions if p < position]
-            if before and (best is None or before[-1] > best[0]):
-                best = (before[-1], entity)
-        if best is None:
+        entity = self._mentions.nearest_before(position, (kind,))
+        if entity is None:
             fallback = SpeakerType.organization if kind is SpeakerType.organization else SpeakerType.anonymous
             return ResolvedSpeaker(_clean_description(mention), fallback, None, mention)
-        return ResolvedSpeaker(best[1].name, best[1].type, None, mention)
+        return ResolvedSpeaker(entity.name, entity.type, None, mention)
 
-    def _unique_entities(self) -> list[Entity]:
-        seen: dict[int, Entity] = {}
-        for entity in self._entities.values():
-            seen.setdefault(id(entity), entity)
-        return list(seen.values())
+
+ANY = "any"
+Kind = str | SpeakerType | tuple[SpeakerType, str | None]
+"""What an anaphor can refer to: anything, a type, or a type with a gender."""
+
+
+class MentionSweep:
+    """Where entities are named, for "the nearest mention before position p of an entity
+    of this kind" asked as sources are resolved, in text order.
+
+    A scan back from every pronoun is quadratic on a long text with nothing to find.
+    Instead one sweep moves forward through the mentions (those of the first pass over
+    the article, then those resolution adds, always at or after the source being
+    resolved) keeping the latest mention of each kind: a query costs a dictionary
+    lookup. A query behind the sweep (not in text order) restarts it.
+    """
+
+    def __init__(self) -> None:
+        self._known: list[tuple[int, int, Entity]] = []  # (position, order, entity)
+        self._frozen = 0  # mentions of the first pass, in text order
+        self._later: list[tuple[int, int, Entity]] = []  # a heap of mentions added since
+        self._next = 0
+        self._swept = -1
+        self._latest: dict[Kind, tuple[int, int, Entity]] = {}
+
+    def add(self, position: int, entity: Entity) -> None:
+        item = (position, len(self._known), entity)
+        self._known.append(item)
+        if self._frozen:
+            heapq.heappush(self._later, item)
+
+    def freeze(self) -> None:
+        """The first pass is over: its mentions, in text order, are swept by index."""
+        self._frozen = len(self._known)
+
+    def nearest_before(self, position: int, kinds: tuple[Kind, ...], reach: int | None = None) -> Entity | None:
+        """The entity of one of ``kinds`` named last before ``position`` (first named of
+        a tie), if within ``reach`` tokens."""
+        if position < self._swept:
+            self._restart()
+        self._sweep(position)
+        best: tuple[int, int, Entity] | None = None
+        for kind in kinds:
+            found = self._latest.get(kind)
+            if found is not None and (best is None or (found[0], -found[1]) > (best[0], -best[1])):
+                best = found
+        if best is None or (reach is not None and best[0] <= position - reach):
+            return None
+        return best[2]
+
+    def _sweep(self, position: int) -> None:
+        known, later = self._known, self._later
+        while True:
+            first = known[self._next] if self._next < self._frozen else None
+            if later and (first is None or later[0] < first):
+                if later[0][0] >= position:
+                    break
+                item = heapq.heappop(later)
+            elif first is not None and first[0] < position:
+                item = first
+                self._next += 1
+            else:
+                break
+            entity = item[2]
+            for kind in (ANY, entity.type, (entity.type, entity.gender)):
+                if kind not in self._latest or item[0] > self._latest[kind][0]:
+                    self._latest[kind] = item
+        self._swept = position
+
+    def _restart(self) -> None:
+        self._next, self._swept, self._latest = 0, -1, {}
+        self._later = list(self._known[self._frozen :])
+        heapq.heapify(self._later)
 
 
 @lru_cache(maxsize=65536)
