@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import trafilatura
-
 from annotator.models import Article
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSON_SUFFIXES = frozenset({".json", ".jsonl"})
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
-OPTIONAL_FIELDS = ("title", "url", "date")
+OPTIONAL_FIELDS = ("title", "url", "date", "outlet")
 
 
 class ArticleError(ValueError):
@@ -45,25 +43,42 @@ class LoadResult:
 
 def load_folder(root: Path) -> LoadResult:
     """Load every supported file below ``root`` (recursively, in a stable order)."""
+    result = LoadResult()
+    for item in iter_folder(root):
+        if isinstance(item, LoadFailure):
+            result.failures.append(item)
+        else:
+            result.articles.append(item)
+    return result
+
+
+def iter_folder(root: Path) -> Iterator[Article | LoadFailure]:
+    """Every article below ``root``, and every input that failed, one file at a time.
+
+    Only the ids seen so far are kept (to refuse a duplicate), so a run can stream a
+    corpus of any size. Raises :class:`ArticleError` at once when ``root`` is missing.
+    """
     if not root.exists():
         raise ArticleError(f"{root}: no such file or directory")
-    result = LoadResult()
+    return _scan(root)
+
+
+def _scan(root: Path) -> Iterator[Article | LoadFailure]:
     seen: dict[str, str] = {}
     for path in _candidates(root):
         try:
             loaded = load_file(path)
         except ArticleError as error:
-            result.failures.append(LoadFailure(str(path), str(error)))
+            yield LoadFailure(str(path), str(error))
             continue
-        result.failures.extend(loaded.failures)
+        yield from loaded.failures
         for article in loaded.articles:
             if article.id in seen:
                 reason = f"duplicate article id {article.id!r}: also in {seen[article.id]}"
-                result.failures.append(LoadFailure(article.path, reason))
+                yield LoadFailure(article.path, reason)
                 continue
             seen[article.id] = article.path
-            result.articles.append(article)
-    return result
+            yield article
 
 
 def _candidates(root: Path) -> Iterator[Path]:
@@ -88,6 +103,8 @@ def load_file(path: Path) -> LoadResult:
     if suffix in TEXT_SUFFIXES:
         return LoadResult(articles=[_article(path.stem, raw, str(path))])
     if suffix in HTML_SUFFIXES:
+        import trafilatura  # seconds to import; only HTML input pays for it
+
         text = trafilatura.extract(raw, include_comments=False, include_tables=False)
         if not text or not text.strip():
             raise ArticleError("no main text found in the HTML")
@@ -108,6 +125,8 @@ def _decode(path: Path) -> str:
 
 
 def _html_title(raw: str) -> str | None:
+    import trafilatura
+
     metadata = trafilatura.extract_metadata(raw)
     return metadata.title if metadata is not None and metadata.title else None
 

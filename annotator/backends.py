@@ -1,28 +1,22 @@
 """The one interface the pipeline needs from a backend, and how a backend is chosen.
 
-Two backends, one claim model: the LLM backend and the offline (rule) backend both
+Two backends, one claim contract: the LLM backend and the offline (rule) backend both
 return :class:`Extraction`; grounding, speaker entities, output and resume are the
-pipeline's job, so the two can be compared claim for claim.
+pipeline's job, so the two can be compared claim for claim. The LLM backend is imported
+only when it is chosen, so the offline path never loads openai or instructor.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Protocol
 
-from annotator.extraction import ExtractedClaim
-from annotator.models import Article, DroppedClaim, Usage
-
-
-@dataclass
-class Exchange:
-    """One HTTP round trip with the model, kept for the per-article log (never the key)."""
-
-    request: dict[str, object]
-    response: dict[str, object] | None
-    error: str | None = None
+from annotator.claims import ExtractedClaim
+from annotator.llm.settings import LLMSettings
+from annotator.models import Article, DroppedClaim, Exchange, Usage
+from annotator.secrets import api_key
 
 
 @dataclass
@@ -46,12 +40,14 @@ class ExtractionFailed(RuntimeError):
 
 
 class Backend(Protocol):
-    """A source of claims. ``model`` and ``prompt_version`` key the output cache."""
+    """A source of claims. ``name``, ``model`` and ``prompt_version`` key the output cache."""
 
     name: str
     model: str
     prompt_version: str
     endpoint: str | None
+    mode: str | None
+    """How structured output is requested (LLM backends); ``None`` for others."""
 
     async def extract(self, article: Article) -> Extraction:
         """Claims found in ``article``; raising marks the article failed, not the run."""
@@ -66,27 +62,47 @@ class BackendChoice(str, Enum):
     offline = "offline"
 
 
-def resolve_choice(choice: BackendChoice, base_url: str | None) -> BackendChoice:
-    """Decide ``auto`` from explicit options first, then the environment."""
-    if choice is not BackendChoice.auto:
-        return choice
-    if base_url or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
-        return BackendChoice.llm
-    return BackendChoice.offline
+@dataclass(frozen=True)
+class BackendConfig:
+    """Which backend to run and, for the LLM, how: everything a run needs to build one."""
+
+    choice: BackendChoice = BackendChoice.auto
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    prompts: Path | None = None
+    """A folder of prompt templates; ``None``: the bundled set."""
+
+    def resolve(self) -> BackendChoice:
+        """Decide ``auto``: the LLM when a base URL (option or environment) or a key is set."""
+        if self.choice is not BackendChoice.auto:
+            return self.choice
+        if self.llm.base_url or api_key():
+            return BackendChoice.llm
+        return BackendChoice.offline
+
+
+def build_backend(config: BackendConfig) -> Backend:
+    """The backend ``config`` asks for. Raises ``PromptError`` for a bad template folder."""
+    if config.resolve() is BackendChoice.offline:
+        return OfflineAdapter()
+    from annotator.llm.backend import LLMBackend
+    from annotator.prompts import PromptSet
+
+    return LLMBackend(config.llm, PromptSet(config.prompts))
 
 
 class OfflineAdapter:
     """Presents the synchronous rule backend through the async :class:`Backend` interface."""
 
-    name = "offline"
-    endpoint = None
+    name: str = "offline"
+    endpoint: str | None = None
+    mode: str | None = None
 
     def __init__(self) -> None:
         from annotator.offline.backend import OfflineBackend
 
         self._backend = OfflineBackend()
-        self.model = self._backend.model
-        self.prompt_version = self._backend.prompt_version
+        self.model: str = self._backend.model
+        self.prompt_version: str = self._backend.prompt_version
 
     async def extract(self, article: Article) -> Extraction:
         return Extraction(claims=self._backend.extract_claims(article))

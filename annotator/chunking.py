@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from annotator.extraction import ExtractedClaim
+from annotator.claims import ExtractedClaim
 
 log = logging.getLogger(__name__)
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")
+TokenCounter = Callable[[str], int]
+"""How many tokens a text costs: the seam through which splitting is measured."""
 CHARS_PER_TOKEN = 4
 """Fallback ratio when tiktoken's encoding files cannot be fetched (offline machines)."""
 
@@ -32,8 +34,13 @@ class Piece:
     text: str
 
 
+def estimate_tokens(text: str) -> int:
+    """Tokens estimated at :data:`CHARS_PER_TOKEN` characters each (rounded up)."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
 @lru_cache(maxsize=8)
-def token_counter(model: str) -> Callable[[str], int]:
+def token_counter(model: str) -> TokenCounter:
     """Count tokens with the model's tiktoken encoding, or estimate when unavailable.
 
     tiktoken downloads its encoding tables on first use; without network the estimate
@@ -52,7 +59,7 @@ def token_counter(model: str) -> Callable[[str], int]:
             "tiktoken encoding for %s unavailable (%s); estimating 1 token per %d characters",
             model, type(error).__name__, CHARS_PER_TOKEN,
         )
-        return lambda text: math.ceil(len(text) / CHARS_PER_TOKEN)
+        return estimate_tokens
 
 
 def paragraphs(text: str) -> list[Piece]:
@@ -68,7 +75,7 @@ def paragraphs(text: str) -> list[Piece]:
     return pieces
 
 
-def split(text: str, budget: int, count: Callable[[str], int], overlap: int = 1) -> list[Piece]:
+def split(text: str, budget: int, count: TokenCounter, overlap: int = 1) -> list[Piece]:
     """Split into pieces of at most ``budget`` tokens (a lone longer paragraph stays whole)."""
     if count(text) <= budget:
         return [Piece(0, text)]

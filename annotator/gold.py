@@ -12,7 +12,6 @@ Every problem is a :class:`GoldIssue` naming the file, the JSON location
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from annotator.grounding import (
     FRAGMENT_SEPARATOR,
     NormalisedText,
     locate,
-    locate_fragments,
+    locate_claim,
     normalise,
 )
 from annotator.models import AnnotatedArticle, CharSpan, Claim, Hedging, SpeakerType
@@ -118,7 +117,7 @@ def read_manifest(gold_dir: Path) -> ImportManifest | None:
     try:
         return ImportManifest.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, UnicodeDecodeError) as error:
-        raise GoldFormatError([GoldIssue(path, "", f"unreadable import manifest: {error}")])
+        raise GoldFormatError([GoldIssue(path, "", f"unreadable import manifest: {error}")]) from error
 
 
 def gold_files(folder: Path) -> list[Path]:
@@ -262,17 +261,17 @@ def _check_verbatim(
 ) -> list[GoldIssue]:
     if claim.spans is not None:
         return _check_spans(path, where, claim, text)
-    content = locate_fragments(
-        text, claim.content, occurrence=claim.occurrence, folded=folded, allow_fuzzy=False
+    found = locate_claim(
+        text, claim.content, claim.mention, claim.cue,
+        occurrence=claim.occurrence, folded=folded, allow_fuzzy=False,
     )
-    if content is None:
+    if found.spans is None:
         return [GoldIssue(path, f"{where}.content", _not_found(text, folded, claim))]
-    issues = []
-    anchor = content[0].start
-    for name in ("mention", "cue"):
-        value = getattr(claim, name)
-        if value and locate_fragments(text, value, near=anchor, folded=folded, allow_fuzzy=False) is None:
-            issues.append(GoldIssue(path, f"{where}.{name}", f"not found in the article: {value!r}"))
+    issues = [
+        GoldIssue(path, f"{where}.{name}", f"not found in the article: {getattr(claim, name)!r}")
+        for name in found.missing
+    ]
+    content = found.spans.content
     content_text = normalise(text[content[0].start : content[-1].end]).text
     for index, cue in enumerate(claim.hedge_cues):
         if normalise(cue).text not in content_text:

@@ -80,7 +80,7 @@ def _convert(pair: BratPair, out_dir: Path) -> ImportedFile:
     doc = parse_ann(pair.ann_path)
     _check_offsets(doc.spans.values(), len(text), pair.ann_path)
     gold = to_annotated(doc, text, pair.article_id)
-    payload = gold.model_dump_json(indent=2)
+    payload = gold.model_dump_json(indent=2, by_alias=True)  # the scheme's field names
     (out_dir / f"{pair.article_id}.json").write_text(payload + "\n", encoding="utf-8")
     return ImportedFile(
         article=pair.article_id,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from annotator.models import Alignment, CharSpan
+from annotator.models import Alignment, CharSpan, ClaimSpans
 
 FUZZY_THRESHOLD = 90.0
 FUZZY_MIN_LENGTH = 16
@@ -182,6 +182,54 @@ def locate_fragments(
         spans.append(span)
         anchor = span.end
     return spans
+
+
+@dataclass(frozen=True)
+class ClaimLocation:
+    """Where a claim's verbatim fields are, and which given fields could not be found."""
+
+    spans: ClaimSpans | None
+    """``None`` when the content itself is not in the text."""
+    missing: tuple[str, ...] = ()
+    """Names of the fields (``content``, ``mention``, ``cue``) given but not found."""
+
+
+def locate_claim(
+    text: str,
+    content: str,
+    mention: str | None,
+    cue: str | None,
+    *,
+    occurrence: int | None = None,
+    folded: NormalisedText | None = None,
+    allow_fuzzy: bool = True,
+) -> ClaimLocation:
+    """The scheme's rule, in one place: the content (its ``occurrence``-th instance when
+    given), then the mention and the cue instances nearest to it.
+
+    A mention or cue that is not found leaves its spans empty and is named in
+    ``missing``; callers decide whether that fails the claim (grounding) or not
+    (scoring a prediction).
+    """
+    folded = folded or normalise(text)
+    found = locate_fragments(
+        text, content, occurrence=occurrence, folded=folded, allow_fuzzy=allow_fuzzy
+    )
+    if found is None:
+        return ClaimLocation(spans=None, missing=("content",))
+    anchor = found[0].start
+    located: dict[str, list[CharSpan]] = {}
+    missing: list[str] = []
+    for name, value in (("mention", mention), ("cue", cue)):
+        spans = None
+        if value:
+            spans = locate_fragments(
+                text, value, near=anchor, folded=folded, allow_fuzzy=allow_fuzzy
+            )
+            if spans is None:
+                missing.append(name)
+        located[name] = spans or []
+    return ClaimLocation(ClaimSpans(content=found, **located), tuple(missing))
 
 
 def distance(a: CharSpan, b: CharSpan) -> int:

@@ -8,9 +8,11 @@ gold to gold and prediction to gold with one code path.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class QuoteType(str, Enum):
@@ -69,6 +71,8 @@ class Article(BaseModel):
     title: str | None = None
     url: str | None = None
     date: str | None = None
+    outlet: str | None = None
+    """The publication, when the input names it (or its URL's host does)."""
 
     @property
     def sha256(self) -> str:
@@ -102,14 +106,16 @@ class Speaker(BaseModel):
     aliases: list[str] = Field(default_factory=list)
 
 
-class Claim(BaseModel):
-    """One attributed proposition, in the gold file format.
+class ClaimLabels(BaseModel):
+    """The labelled fields of a claim, wherever it appears: a gold file, a backend's answer,
+    an article's output, a row of ``claims.jsonl``. Adding a field means adding it here.
 
     ``None`` in a labelled field means "not labelled" (imported corpora carry no hedging
     or stance); the harness leaves such fields unscored instead of counting them wrong.
     """
 
-    speaker: str = Field(description="id of an entry in the article's speakers list")
+    model_config = ConfigDict(populate_by_name=True)
+
     mention: str | None = None
     cue: str | None = None
     content: str
@@ -118,7 +124,24 @@ class Claim(BaseModel):
     hedging: Hedging | None = None
     hedge_cues: list[str] = Field(default_factory=list)
     stance: Stance | None = None
-    claim: str | None = None
+    restatement: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("restatement", "claim"),
+        serialization_alias="claim",
+        description="The content as one standalone sentence, written by the backend (never "
+        "verbatim: a model's restatement is unverified by design). Gold files call it "
+        "'claim' (the scheme's name); outputs of schema 1 did too.",
+    )
+
+    def labels(self) -> dict[str, Any]:
+        """The label fields by name, to carry them into another claim record unchanged."""
+        return {name: getattr(self, name) for name in ClaimLabels.model_fields}
+
+
+class Claim(ClaimLabels):
+    """One attributed proposition, in the gold file format: the speaker is an id."""
+
+    speaker: str = Field(description="id of an entry in the article's speakers list")
     occurrence: int | None = Field(default=None, ge=1)
     spans: ClaimSpans | None = None
 
@@ -155,11 +178,47 @@ class DroppedClaim(BaseModel):
     reason: str
 
 
-class ArticleResult(AnnotatedArticle):
-    """A prediction: the gold-shaped annotation plus what produced it and at what cost."""
+class Exchange(BaseModel):
+    """One HTTP round trip with the model, kept for the article's log (never the key).
 
-    source: str = Field(description="path of the input file")
+    ``request`` and ``response`` are the JSON bodies as sent and received: the wire
+    format is the record, so they stay plain JSON objects.
+    """
+
+    request: dict[str, Any]
+    response: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """What a stored result must match to be reused instead of redone."""
+
     text_sha256: str
+    backend: str
+    model: str
+    prompt_version: str
+
+
+SCHEMA_VERSION = 2
+"""Version of the output files. 2: results carry their text, title, url and date, and
+``claim`` is called ``restatement``. Schema 1 outputs are still read (see ``store``)."""
+
+
+class ArticleResult(AnnotatedArticle):
+    """A prediction: the gold-shaped annotation plus what produced it and at what cost.
+
+    Self-contained: ``text`` is the exact text every offset points into, so a result
+    can be checked, viewed or scored without the input folder.
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    source: str = Field(description="path of the input file (and record, for JSON input)")
+    text_sha256: str
+    title: str | None = None
+    url: str | None = None
+    date: str | None = None
+    outlet: str | None = None
     backend: str
     model: str
     prompt_version: str
@@ -170,8 +229,15 @@ class ArticleResult(AnnotatedArticle):
     usage: Usage = Field(default_factory=Usage)
     errors: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    text: str | None = Field(
+        default=None, description="the article text the offsets refer to (absent in schema 1)"
+    )
 
     @property
     def ok(self) -> bool:
         """An article with errors is redone on the next run; a clean one is kept."""
         return not self.errors
+
+    @property
+    def cache_key(self) -> CacheKey:
+        return CacheKey(self.text_sha256, self.backend, self.model, self.prompt_version)

@@ -9,16 +9,25 @@ becomes a result with ``errors`` (redone on the next run); it never stops the ot
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from annotator import __version__
-from annotator.backends import Backend, Exchange, Extraction, ExtractionFailed
-from annotator.extraction import ExtractedClaim, ground_all
-from annotator.llm import redact
-from annotator.models import AnnotatedArticle, Article, ArticleResult, Claim, DroppedClaim, Usage
+from annotator.backends import Backend, Extraction, ExtractionFailed
+from annotator.claims import ExtractedClaim, ground_all
+from annotator.models import (
+    AnnotatedArticle,
+    Article,
+    ArticleResult,
+    CacheKey,
+    Claim,
+    DroppedClaim,
+    Exchange,
+    Usage,
+)
+from annotator.secrets import redact
 from annotator.speakers import SpeakerRegistry
 from annotator.store import Store
 
@@ -53,6 +62,12 @@ class RunTotals:
 
 
 Progress = Callable[[ArticleResult, bool, RunTotals], None]
+"""Called after each article: its result, whether it came from the store, the totals."""
+
+
+def cache_key(article: Article, backend: Backend) -> CacheKey:
+    """The key a stored result must carry to stand for this article under this backend."""
+    return CacheKey(article.sha256, backend.name, backend.model, backend.prompt_version)
 
 
 def build_result(article: Article, backend: Backend, extraction: Extraction, seconds: float) -> ArticleResult:
@@ -64,7 +79,9 @@ def build_result(article: Article, backend: Backend, extraction: Extraction, sec
     dropped = extraction.dropped + [DroppedClaim(content=f.claim.content, reason=f.reason) for f in failures]
     annotated = to_annotated(article.id, sorted(kept, key=_position))
     return ArticleResult(
-        **annotated.model_dump(),
+        article=article.id,
+        speakers=annotated.speakers,
+        claims=annotated.claims,
         **_provenance(article, backend),
         chunks=extraction.chunks,
         dropped_claims=len(dropped),
@@ -74,15 +91,21 @@ def build_result(article: Article, backend: Backend, extraction: Extraction, sec
     )
 
 
-def _provenance(article: Article, backend: Backend) -> dict[str, str]:
-    """What produced a result: the fields that key the cache, plus the input path."""
+def _provenance(article: Article, backend: Backend) -> dict[str, Any]:
+    """What the result says of its input and its maker: the cache key, the text and
+    what the input told of the article."""
     return {
         "source": article.path,
         "text_sha256": article.sha256,
+        "title": article.title,
+        "url": article.url,
+        "date": article.date,
+        "outlet": article.outlet,
         "backend": backend.name,
         "model": backend.model,
         "prompt_version": backend.prompt_version,
         "annotator_version": __version__,
+        "text": article.text,
     }
 
 
@@ -93,24 +116,14 @@ def _position(claim: ExtractedClaim) -> int:
 def to_annotated(article_id: str, claims: list[ExtractedClaim]) -> AnnotatedArticle:
     """Gold-shaped record: speaker entities plus claims that reference them by id."""
     registry = SpeakerRegistry()
-    out: list[Claim] = []
-    for claim in claims:
-        speaker_id = registry.resolve(claim.speaker, claim.speaker_type, claim.mention, claim.speaker_role)
-        out.append(
-            Claim(
-                speaker=speaker_id,
-                mention=claim.mention,
-                cue=claim.cue,
-                content=claim.content,
-                quote_type=claim.quote_type,
-                via=claim.via,
-                hedging=claim.hedging,
-                hedge_cues=claim.hedge_cues,
-                stance=claim.stance,
-                claim=claim.claim,
-                spans=claim.spans,
-            )
+    out = [
+        Claim(
+            speaker=registry.resolve(claim.speaker, claim.speaker_type, claim.mention, claim.speaker_role),
+            spans=claim.spans,
+            **claim.labels(),
         )
+        for claim in claims
+    ]
     return AnnotatedArticle(article=article_id, speakers=registry.speakers, claims=out)
 
 
@@ -118,11 +131,10 @@ def failed_result(
     article: Article, backend: Backend, message: str, seconds: float, usage: Usage | None = None
 ) -> ArticleResult:
     """A result that records why the article failed; the next run retries it."""
-    message = redact(message, os.environ.get("OPENAI_API_KEY"))
     return ArticleResult(
         article=article.id,
         **_provenance(article, backend),
-        errors=[message],
+        errors=[redact(message)],
         usage=usage or Usage(),
         seconds=round(seconds, 3),
     )
@@ -144,26 +156,32 @@ async def annotate_one(article: Article, backend: Backend) -> tuple[ArticleResul
 
 
 async def run(
-    articles: list[Article],
+    articles: Sequence[Article],
     backend: Backend,
-    store: Store,
+    store: Store | None,
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     force: bool = False,
     progress: Progress | None = None,
 ) -> RunTotals:
-    """Annotate ``articles`` concurrently, skipping those whose stored output is fresh."""
+    """Annotate ``articles`` concurrently, skipping those whose stored output is fresh.
+
+    With ``store=None`` nothing is read or written: the results are only returned.
+    """
     totals = RunTotals(articles=len(articles))
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(article: Article) -> None:
-        cached = None if force else store.fresh(article, backend.name, backend.model, backend.prompt_version)
+        cached = None
+        if store is not None and not force:
+            cached = store.fresh(article.id, cache_key(article, backend))
         if cached is not None:
             result = cached
         else:
             async with gate:
                 result, exchanges = await annotate_one(article, backend)
-            store.write(result, exchanges)
+            if store is not None:
+                store.write(result, exchanges)
         totals.add(result, cached is not None)
         if progress is not None:
             progress(result, cached is not None, totals)

@@ -1,61 +1,79 @@
 """The output folder: one JSON per article, a flat claims.jsonl, run.json, prompt logs.
 
 Every file is written atomically (temporary file in the same folder, fsync, rename), so
-an interrupted run leaves either the old file or the new one, never half of one. An
-article's file doubles as its cache entry: a rerun skips the article when the stored
-result has the same text hash, backend, model and prompt version and no errors.
+an interrupted run leaves either the old file or the new one, never half of one, and
+with the permissions the umask gives (as ``open`` would). An article's file doubles as
+its cache entry: a rerun skips the article when the stored result has the same
+:class:`~annotator.models.CacheKey` and no errors.
 
 Layout::
 
-    OUT/articles/<id>.json   ArticleResult (gold-shaped claims with offsets, provenance)
+    OUT/articles/<id>.json   ArticleResult: text, gold-shaped claims with offsets, provenance
     OUT/logs/<id>.jsonl      every request/response exchanged for that article (LLM only)
     OUT/claims.jsonl         one ClaimRow per claim of every article of the run
     OUT/run.json             RunRecord: model, endpoint host, versions, times, totals
+
+Outputs of schema 1 (no text, ``claim`` for the restatement) are still read.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import os
 import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from annotator.backends import Exchange
-from annotator.models import Article, ArticleResult, SpeakerType, Usage
+from annotator.models import (
+    SCHEMA_VERSION,
+    ArticleResult,
+    CacheKey,
+    ClaimLabels,
+    Exchange,
+    SpeakerType,
+    Usage,
+)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+ARTICLES_DIR = "articles"
+LOGS_DIR = "logs"
+CLAIMS_FILE = "claims.jsonl"
+RUN_FILE = "run.json"
 
 
-class ClaimRow(BaseModel):
-    """One line of ``claims.jsonl``: a claim flattened with its speaker and offsets."""
+class _RowHead(BaseModel):
+    """The leading columns of a claim row: which claim, and whose."""
 
     article: str
     index: int
     speaker_id: str
     speaker: str
     speaker_type: SpeakerType
-    mention: str | None
-    cue: str | None
-    content: str
+
+
+class ClaimRow(ClaimLabels, _RowHead):
+    """One line of ``claims.jsonl``: a claim's labels with its article, speaker and offsets."""
+
     start: int | None
     end: int | None
     alignment: str | None
-    quote_type: str | None
-    via: list[str] | None
-    hedging: str | None
-    hedge_cues: list[str]
-    stance: str | None
-    claim: str | None
+
+
+class SkippedInput(BaseModel):
+    """An input file (or record) that could not be read, and why."""
+
+    path: str
+    reason: str
 
 
 class RunRecord(BaseModel):
     """``run.json``: what produced this folder, when, and what it cost."""
 
+    schema_version: int = SCHEMA_VERSION
     annotator_version: str
     backend: str
     model: str
@@ -72,7 +90,15 @@ class RunRecord(BaseModel):
     claims: int
     dropped_claims: int
     usage: Usage
-    load_failures: list[dict[str, str]]
+    load_failures: list[SkippedInput] = Field(default_factory=list)
+
+
+@functools.cache
+def _file_mode() -> int:
+    """What ``open`` would give a new file under this process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -80,6 +106,7 @@ def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _file_mode())  # mkstemp creates 0600 whatever the umask
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -98,13 +125,26 @@ def file_stem(article_id: str) -> str:
     return f"{readable}-{hashlib.sha256(article_id.encode()).hexdigest()[:10]}"
 
 
+def read_result(text: str) -> ArticleResult:
+    """Parse one stored article output, of this schema or an earlier one.
+
+    Schema 1 differs only by what it lacks (the text and its metadata) and by calling
+    the restatement ``claim``, which the model reads under either name; it keeps its
+    ``schema_version`` of 1 so readers know its text must be found elsewhere.
+    """
+    result = ArticleResult.model_validate_json(text)
+    if '"schema_version"' not in text:
+        result.schema_version = 1
+    return result
+
+
 class Store:
     """Reads and writes one output folder."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.articles_dir = root / "articles"
-        self.logs_dir = root / "logs"
+        self.articles_dir = root / ARTICLES_DIR
+        self.logs_dir = root / LOGS_DIR
 
     def article_path(self, article_id: str) -> Path:
         return self.articles_dir / f"{file_stem(article_id)}.json"
@@ -113,38 +153,49 @@ class Store:
         """The stored result, or ``None`` when absent or unreadable (it will be redone)."""
         path = self.article_path(article_id)
         try:
-            return ArticleResult.model_validate_json(path.read_text(encoding="utf-8"))
+            return read_result(path.read_text(encoding="utf-8"))
         except (OSError, ValidationError, ValueError):
             return None
 
-    def fresh(self, article: Article, backend: str, model: str, prompt_version: str) -> ArticleResult | None:
-        """The stored result if it is still valid for this text, backend, model and prompts."""
-        stored = self.load(article.id)
-        if stored is None or not stored.ok:
+    def fresh(self, article_id: str, key: CacheKey) -> ArticleResult | None:
+        """The stored result if it is clean and was made under ``key``."""
+        stored = self.load(article_id)
+        if stored is None or not stored.ok or stored.cache_key != key:
             return None
-        same = (stored.text_sha256, stored.backend, stored.model, stored.prompt_version) == (
-            article.sha256,
-            backend,
-            model,
-            prompt_version,
-        )
-        return stored if same else None
+        return stored
 
     def write(self, result: ArticleResult, exchanges: list[Exchange]) -> None:
         """Write the article's result, and its exchange log when there is one."""
         if exchanges:
-            lines = (json.dumps(e.__dict__, ensure_ascii=False, default=str) for e in exchanges)
+            lines = (e.model_dump_json() for e in exchanges)
             atomic_write(self.logs_dir / f"{file_stem(result.article)}.jsonl", "\n".join(lines) + "\n")
         atomic_write(self.article_path(result.article), result.model_dump_json(indent=2) + "\n")
+
+    def results(self) -> list[ArticleResult]:
+        """Every readable article output of the folder, in file-name order."""
+        found = []
+        for path in sorted(self.articles_dir.glob("*.json")):
+            try:
+                found.append(read_result(path.read_text(encoding="utf-8")))
+            except (OSError, ValidationError, ValueError):
+                continue
+        return found
 
     def write_claims(self, results: Iterable[ArticleResult]) -> int:
         """Rebuild ``claims.jsonl`` from the given results; returns the number of rows."""
         rows = [row.model_dump_json() for result in results for row in claim_rows(result)]
-        atomic_write(self.root / "claims.jsonl", "".join(f"{row}\n" for row in rows))
+        atomic_write(self.root / CLAIMS_FILE, "".join(f"{row}\n" for row in rows))
         return len(rows)
 
     def write_run(self, record: RunRecord) -> None:
-        atomic_write(self.root / "run.json", record.model_dump_json(indent=2) + "\n")
+        atomic_write(self.root / RUN_FILE, record.model_dump_json(indent=2) + "\n")
+
+    def read_run(self) -> RunRecord | None:
+        """``run.json``, or ``None`` when the folder has none (or it is unreadable)."""
+        try:
+            return RunRecord.model_validate_json((self.root / RUN_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValidationError, ValueError):
+            return None
 
 
 def claim_rows(result: ArticleResult) -> list[ClaimRow]:
@@ -161,18 +212,10 @@ def claim_rows(result: ArticleResult) -> list[ClaimRow]:
                 speaker_id=speaker.id,
                 speaker=speaker.name,
                 speaker_type=speaker.type,
-                mention=claim.mention,
-                cue=claim.cue,
-                content=claim.content,
                 start=content[0].start if content else None,
                 end=content[-1].end if content else None,
                 alignment=content[0].alignment.value if content else None,
-                quote_type=claim.quote_type.value if claim.quote_type else None,
-                via=claim.via,
-                hedging=claim.hedging.value if claim.hedging else None,
-                hedge_cues=claim.hedge_cues,
-                stance=claim.stance.value if claim.stance else None,
-                claim=claim.claim,
+                **claim.labels(),
             )
         )
     return rows

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from annotator.extraction import ExtractedClaim, ground_all
+from annotator.claims import ExtractedClaim, ground_all
 from annotator.models import Article
 from annotator.offline.backend import OfflineBackend
 
@@ -78,8 +78,7 @@ def main() -> int:
         begin = time.perf_counter()
         # as the pipeline does: only claims the backend left without spans are grounded
         failures = sum(
-            len(ground_all(a.text, [c for c in r if c.spans is None]))
-            for a, r in zip(articles, results, strict=True)
+            len(ground_all(a.text, [c for c in r if c.spans is None])) for a, r in zip(articles, results, strict=True)
         )
         grounding = time.perf_counter() - begin
 

@@ -10,7 +10,7 @@ hand in :data:`SCRIPTS` below. Everything above the transport is the real code p
 (prompts, instructor, the openai SDK's serialisation), so the request bodies VCR
 writes are exactly what annotator sends; the responses are exactly what is written
 here, in the OpenAI (or vLLM) wire format. VCR's own recorder writes the YAML with
-the suite's scrubbing config (``tests/conftest.py``), then this script prepends a
+the suite's scrubbing config (``tests/cassette_format.py``), then this script prepends a
 provenance comment to each file.
 
 Token counts in the usage blocks are estimates (characters / 4 of the request and of
@@ -83,7 +83,7 @@ def claim(
         "hedging": hedging,
         "hedge_cues": list(hedge_cues),
         "stance": stance,
-        "claim": restated or f"{speaker}: {content}.",
+        "restatement": restated or f"{speaker}: {content}.",
     }
 
 
@@ -477,7 +477,7 @@ class Reply:
         body = self.body(request, seed)
         if self.server == "openai":
             # Real OpenAI responses also carry organization/project ids and a Cloudflare
-            # cookie; the recorder drops those headers (tests/conftest.py scrub_response),
+            # cookie; the recorder drops those headers (tests/cassette_format.py scrub_response),
             # so they are not scripted here at all.
             headers = {
                 "date": DATE,
@@ -653,7 +653,7 @@ SCRIPTS: dict[str, list[Reply]] = {
     ],
     # f (backend level): the JSON-mode re-ask goes back as a user message
     "test_llm_backend/test_json_schema_reask_is_a_user_message": [
-        content_answer(FERRY[:1] + [claim("Islanders", "anonymous", "Islanders", "said",
+        content_answer([*FERRY[:1], claim("Islanders", "anonymous", "Islanders", "said",
                                           "the island had run out of bread")], fenced=True, server="vllm"),
         content_answer(FERRY, fenced=True, server="vllm"),
     ],

@@ -1,7 +1,9 @@
 """Long articles: paragraph pieces within budget, offsets back to the whole article."""
 
+import itertools
+
 from annotator.chunking import merge_duplicates, paragraphs, split
-from annotator.extraction import ExtractedClaim, ground_all
+from annotator.claims import ExtractedClaim, ground_all
 
 
 def words(text: str) -> int:
@@ -20,9 +22,11 @@ def test_pieces_fit_the_budget_overlap_by_a_paragraph_and_cover_everything():
     assert len(pieces) > 1
     assert all(words(p.text) <= 25 for p in pieces)
     assert all(ARTICLE[p.start : p.start + len(p.text)] == p.text for p in pieces)
-    for before, after in zip(pieces, pieces[1:]):
+    for before, after in itertools.pairwise(pieces):
         assert after.start < before.start + len(before.text)  # one paragraph shared
-    covered = {para.start for p in pieces for para in paragraphs(ARTICLE) if p.start <= para.start < p.start + len(p.text)}
+    covered = {
+        para.start for p in pieces for para in paragraphs(ARTICLE) if p.start <= para.start < p.start + len(p.text)
+    }
     assert covered == {para.start for para in paragraphs(ARTICLE)}
 
 
@@ -33,7 +37,7 @@ def test_overlap_duplicates_are_merged_after_offsets_are_shifted():
         claims = [
             ExtractedClaim(speaker="official", speaker_type="anonymous", mention="the official",
                            cue="said", content=f"thing number {i}", quote_type="indirect",
-                           hedging="none", stance="neutral", claim="x")
+                           hedging="none", stance="neutral", restatement="x")
             for i in range(10) if f"thing number {i}." in piece.text
         ]
         assert ground_all(piece.text, claims) == []

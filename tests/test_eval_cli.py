@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from eval_support import ARTICLE_ID, ROOT, TEXT, gold_article, write_articles, write_gold, write_run
 from typer.testing import CliRunner
 
 from annotator.cli import app
 from annotator.evaluation.thresholds import ThresholdError, load_suite, parse_floors
-from eval_support import ARTICLE_ID, ROOT, TEXT, gold_article, write_articles, write_gold, write_run
 
 runner = CliRunner()
 
@@ -111,7 +111,8 @@ def test_baseline_prints_deltas_and_right_to_wrong_items(folders) -> None:
 
 
 def test_unwritable_output_exits_two(folders) -> None:
-    result = run(folders["perfect"], "--gold", folders["gold"], "--json", folders["tmp"] / "no" / "such" / "m.json", "-q")
+    unwritable = folders["tmp"] / "no" / "such" / "m.json"
+    result = run(folders["perfect"], "--gold", folders["gold"], "--json", unwritable, "-q")
     assert result.exit_code == 2 and "cannot write" in result.output
 
 

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from eval_support import ARTICLE_ID, CLAIMS, TEXT, gold_article, write_articles, write_gold
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from annotator.evaluation.harness import Evaluation, evaluate
 from annotator.evaluation.matching import gold_coverage
 from annotator.evaluation.report import metrics_json
-from eval_support import ARTICLE_ID, CLAIMS, TEXT, gold_article, write_articles, write_gold
 
 
 def score(tmp_path: Path, pred: dict, gold: dict | None = None, text: str = TEXT) -> Evaluation:
@@ -173,5 +173,5 @@ def test_properties_of_any_prediction(tmp_path_factory, subset, edit, order) -> 
     for value in (claims["precision"], claims["recall"], claims["f1"], first["attribution"]["f1"]):
         assert value is None or 0.0 <= value <= 1.0
     assert first["attribution"]["matched"] <= claims["matched"]
-    if set(edit[i] for i in subset) <= {"keep"}:
+    if {edit[i] for i in subset} <= {"keep"}:
         assert claims["matched"] == len(subset)  # untouched claims always match themselves

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from eval_support import ARTICLE_ID, CLAIMS, gold_article, write_articles, write_gold
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,7 +14,6 @@ from annotator.evaluation.fields import Field, FieldOutcome
 from annotator.evaluation.harness import evaluate
 from annotator.evaluation.metrics import MISSING, bootstrap_f1, hedging_kappa, rate, score_field
 from annotator.evaluation.report import metrics_json
-from eval_support import ARTICLE_ID, CLAIMS, gold_article, write_articles, write_gold
 
 
 def outcomes(field: Field, pairs: list[tuple[str | None, str | None]]) -> list[FieldOutcome]:
@@ -37,7 +37,7 @@ def test_quadratic_kappa_matches_the_hand_computation() -> None:
     # Expected weighted disagreement: sum w_ij r_i c_j / n^2
     #   = (1/4*3*3 + 1*3*1 + 1/4*1*2 + 1/4*1*1 + 1*2*2 + 1/4*2*3) / 36 = 11.5 / 36.
     # kappa = 1 - (0.5/6) / (11.5/36) = 1 - 18/69 = 17/23 = 0.7391...
-    truth, guess = zip(*HEDGING_PAIRS)
+    truth, guess = zip(*HEDGING_PAIRS, strict=True)
     assert hedging_kappa(list(truth), list(guess)) == pytest.approx(17 / 23)
     score = score_field(Field.hedging, outcomes(Field.hedging, HEDGING_PAIRS))
     assert score.kappa == pytest.approx(17 / 23)
@@ -123,9 +123,12 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate() -> None:
     assert bootstrap_f1(counts[:0], seed=0, resamples=10) == (None, None)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["none", "low", "high"]), st.sampled_from(["none", "low", "high"])), min_size=1))
+LEVELS = st.sampled_from(["none", "low", "high"])
+
+
+@given(st.lists(st.tuples(LEVELS, LEVELS), min_size=1))
 def test_kappa_is_bounded_and_one_only_for_agreement(pairs) -> None:
-    truth, guess = (list(x) for x in zip(*pairs))
+    truth, guess = (list(x) for x in zip(*pairs, strict=True))
     value = hedging_kappa(truth, guess)
     if value is not None:
         assert -1.0 <= value <= 1.0 + 1e-9

@@ -8,13 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eval_support import POLNEAR, ROOT
 from typer.testing import CliRunner
 
 from annotator.cli import app
 from annotator.evaluation.harness import evaluate
 from annotator.gold import check_folder, load_texts
 from annotator.gold_import import import_brat
-from eval_support import POLNEAR, ROOT
 
 pytestmark = [
     pytest.mark.polnear,

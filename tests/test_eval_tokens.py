@@ -14,7 +14,7 @@ from annotator.models import CharSpan
 def test_tokens_are_words_with_internal_apostrophes() -> None:
     text = 'Mali\'s army said: "we didn\'t stop."'
     tokens = TokenIndex.of(text)
-    words = [text[s:e] for s, e in zip(tokens.starts, tokens.ends)]
+    words = [text[s:e] for s, e in zip(tokens.starts, tokens.ends, strict=True)]
     assert words == ["Mali's", "army", "said", "we", "didn't", "stop"]
 
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from eval_support import ARTICLE_ID, ROOT, TEXT, gold_article, write_articles, write_gold
 from typer.testing import CliRunner
 
 from annotator.cli import app
 from annotator.gold import Severity, check_folder, gold_files
-from eval_support import ARTICLE_ID, ROOT, TEXT, gold_article, write_articles, write_gold
 
 runner = CliRunner()
 

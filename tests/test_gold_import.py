@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from eval_support import BRAT_DATA
 from typer.testing import CliRunner
 
 from annotator.brat import parse_ann
@@ -15,7 +16,6 @@ from annotator.evaluation.harness import evaluate
 from annotator.gold import MANIFEST_NAME, ImportManifest, check_folder, load_texts
 from annotator.gold_import import import_brat
 from annotator.models import AnnotatedArticle
-from eval_support import BRAT_DATA
 
 runner = CliRunner()
 ANN, TEXT = BRAT_DATA / "ann", BRAT_DATA / "text"
@@ -105,12 +105,15 @@ def test_bad_annotations_are_named_and_do_not_stop_the_rest(tmp_path: Path) -> N
     ann = tmp_path / "ann"
     shutil.copytree(ANN, ann)
     (ann / "doc2.ann").write_text("T1\tSource 0 9\tThe mayor\nE1\tAttribution:T9 Source:T1\n")
-    (ann / "doc1_aa.ann").write_text("T1\tSource 0 999\tfar beyond\nT2\tContent 0 5\tx\nE1\tAttribution:T1 Source:T1 Content:T2\n")
+    (ann / "doc1_aa.ann").write_text(
+        "T1\tSource 0 999\tfar beyond\nT2\tContent 0 5\tx\nE1\tAttribution:T1 Source:T1 Content:T2\n"
+    )
     result = runner.invoke(app, ["gold", "import-brat", str(ann), "--text", str(TEXT), "--out", str(tmp_path / "g")])
     assert result.exit_code == 1
     assert "doc2.ann:2: E1 refers to undefined span 'T9'" in result.output
     assert "doc1_aa.ann: T1 offsets 0-999 outside the text" in result.output
-    missing = runner.invoke(app, ["gold", "import-brat", str(tmp_path / "nowhere"), "--text", str(TEXT), "--out", str(tmp_path / "h")])
+    nowhere = str(tmp_path / "nowhere")
+    missing = runner.invoke(app, ["gold", "import-brat", nowhere, "--text", str(TEXT), "--out", str(tmp_path / "h")])
     assert missing.exit_code == 2 and "not a folder" in missing.output
 
 

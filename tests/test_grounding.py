@@ -5,7 +5,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotator.extraction import ExtractedClaim, ground_all
+from annotator.claims import ExtractedClaim, ground_all
 from annotator.grounding import (
     FRAGMENT_SEPARATOR,
     Alignment,
@@ -88,7 +88,7 @@ def test_normalised_offsets_always_point_inside_the_original(text):
 def _claim(content: str, mention: str = "the army", cue: str = "said") -> ExtractedClaim:
     return ExtractedClaim(
         speaker="Malian army", speaker_type="organization", mention=mention, cue=cue,
-        content=content, quote_type="indirect", hedging="none", stance="neutral", claim=content,
+        content=content, quote_type="indirect", hedging="none", stance="neutral", restatement=content,
     )
 
 

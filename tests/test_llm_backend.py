@@ -13,7 +13,7 @@ import json
 import pytest
 
 from annotator.chunking import split
-from annotator.llm import ExtractionMode
+from annotator.llm.settings import ExtractionMode
 from annotator.models import Alignment, Usage
 from annotator.prompts import PromptSet
 
@@ -174,7 +174,7 @@ async def test_unparsable_on_every_attempt_fails_the_article(
     assert not result.ok and result.claims == []
     (error,) = result.errors
     assert error.startswith("ModelOutputError: the model's last answer is not valid JSON")
-    assert run.totals.failed == 1 and run.claim_rows() == []
+    assert run.report.record.failed == 1 and run.claim_rows() == []
     assert key_leaks(run.out, llm_env) == []
 
 
@@ -185,7 +185,7 @@ async def test_failed_article_still_accounts_for_what_it_spent(annotate, llm_art
     result = run.result(article.id)
     assert not result.ok
     assert result.usage == usage_of(http_log) and result.usage.total_tokens > 0
-    assert run.totals.usage.total_tokens == result.usage.total_tokens
+    assert run.report.record.usage.total_tokens == result.usage.total_tokens
     assert len(run.log(article.id)) == 3
 
 
@@ -223,7 +223,7 @@ async def test_long_article_is_split_into_pieces(
     pieces = split(article.text, 150, lambda text: -(-len(text) // 4))
     assert len(pieces) == 3 and result.chunks == 3
     assert len(http_log) == 3, "one request per piece"
-    for number, (piece, sent) in enumerate(zip(pieces, http_log), 1):
+    for number, (piece, sent) in enumerate(zip(pieces, http_log, strict=True), 1):
         user = sent.messages[1]["content"]
         assert f"piece {number} of 3" in user
         assert f"\n{piece.text}\n<<<END ARTICLE" in user

@@ -1,6 +1,6 @@
 """The cassettes themselves: no secrets, the OpenAI wire format, each one owned by a test.
 
-Also the VCR plumbing in conftest.py: the scrubbers and the semantic body matcher.
+The storage format, matcher and scrubbers are tested in ``test_cassette_format.py``.
 """
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ import json
 import re
 from pathlib import Path
 
+import cassette_format
 import pytest
 import yaml
 from openai.types.chat import ChatCompletion
-from vcr.request import Request
 from vcr.serialize import deserialize
-from vcr.serializers import yamlserializer
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
@@ -44,7 +43,8 @@ def rel(path: Path) -> str:
 
 
 def interactions(path: Path) -> list[dict]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]
+    """The interactions as VCR gets them: bodies back as JSON text."""
+    return cassette_format.deserialize(path.read_text(encoding="utf-8"))["interactions"]
 
 
 def test_the_cassettes_are_there():
@@ -89,7 +89,7 @@ def test_cassette_headers_are_scrubbed(path):
 def test_cassette_is_openai_wire_format(path):
     text = path.read_text(encoding="utf-8")
     assert yaml.safe_load(text)["version"] == 1
-    requests, responses = deserialize(text, yamlserializer)  # what VCR itself will load
+    requests, responses = deserialize(text, cassette_format)  # what VCR itself will load
     assert len(requests) == len(responses) >= 1
     for interaction in interactions(path):
         request, response = interaction["request"], interaction["response"]
@@ -145,67 +145,3 @@ def test_every_cassette_belongs_to_a_test(path):
 def test_synthetic_cassettes_say_they_are_hand_written(path):
     """Only the live module's cassettes may come from a real model; the rest say so."""
     assert path.read_text(encoding="utf-8").startswith(HAND_WRITTEN)
-
-
-# ------------------------------------------------------------------ conftest plumbing
-
-
-def request(body: object) -> Request:
-    return Request("POST", "https://api.openai.com/v1/chat/completions", json.dumps(body).encode(), {})
-
-
-def test_body_matcher_ignores_key_order_and_library_noise(vcr_matchers):
-    match = vcr_matchers["json_body"]
-    reask = (
-        "Validation Error found:\n<completion>ChatCompletion(id='a', usage=None)</completion>\n"
-        "[type=value_error, input_value={'claims': [...]}, input_type=dict]\n"
-        "For further information visit https://errors.pydantic.dev/2.14/v/value_error"
-    )
-    other = (
-        "Validation Error found:\n<completion>ChatCompletion(id='a', usage=None, extra=1)</completion>\n"
-        "[type=value_error, input_value={'claims': [{'speaker': 'x'}]}, input_type=dict]\n"
-        "For further information visit https://errors.pydantic.dev/2.15/v/value_error"
-    )
-    match(request({"model": "m", "messages": [{"role": "tool", "content": reask}]}),
-          request({"messages": [{"content": other, "role": "tool"}], "model": "m"}))
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"model": "other"},
-        {"seed": 43},
-        {"messages": [{"role": "user", "content": "Annotate this."}]},
-        {"temperature": 0.2},
-    ],
-)
-def test_body_matcher_catches_what_is_ours(vcr_matchers, change):
-    base = {"model": "m", "seed": 42, "temperature": 0, "messages": [{"role": "user", "content": "Annotate."}]}
-    with pytest.raises(AssertionError, match="JSON bodies differ"):
-        vcr_matchers["json_body"](request(base), request({**base, **change}))
-
-
-def test_scrubbers_remove_keys_and_cookies(vcr_config, llm_env):
-    sent = Request(
-        "POST",
-        "https://api.openai.com/v1/chat/completions",
-        json.dumps({"messages": [{"role": "user", "content": f"key {llm_env} and sk-other0123456789"}]}).encode(),
-        {"Authorization": f"Bearer {llm_env}", "X-Stainless-OS": "Linux", "Content-Type": "application/json"},
-    )
-    scrubbed = vcr_config["before_record_request"](sent)
-    assert llm_env not in scrubbed.body.decode() and "sk-other" not in scrubbed.body.decode()
-    assert "X-Stainless-OS" not in scrubbed.headers
-    answer = {
-        "status": {"code": 200, "message": "OK"},
-        "headers": {
-            "Set-Cookie": ["__cf_bm=abc"],
-            "openai-organization": ["user-x"],
-            "content-type": ["application/json"],
-        },
-        "body": {"string": json.dumps({"echo": f"Bearer {llm_env}"}).encode()},
-    }
-    cleaned = vcr_config["before_record_response"](answer)
-    assert set(cleaned["headers"]) == {"content-type"}
-    assert llm_env.encode() not in cleaned["body"]["string"] and b"Bearer sk" not in cleaned["body"]["string"]
-    assert {"authorization", "cookie", "set-cookie", "api-key"} <= {h.lower() for h in vcr_config["filter_headers"]}
-    assert vcr_config["record_mode"] == "none" and vcr_config["decode_compressed_response"] is True

@@ -14,8 +14,6 @@ a number and fails here (and, if it drops below a floor, in the suite itself).
 
 from __future__ import annotations
 
-import functools
-import importlib
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -28,7 +26,6 @@ from typer.testing import CliRunner
 
 from annotator.cli import app
 from annotator.grounding import FUZZY_THRESHOLD, normalise
-from annotator.llm import LLMBackend
 from annotator.models import ArticleResult
 
 pytestmark = pytest.mark.vcr
@@ -124,10 +121,8 @@ class Replay:
 
 
 @pytest.fixture
-def replay(tmp_path, monkeypatch, fake_sleep, llm_env, estimated_tokens, http_log) -> Replay:
+def replay(tmp_path, llm_env, http_log) -> Replay:
     """``annotator annotate examples/articles`` (replayed), then ``annotator eval --suite``."""
-    command = importlib.import_module("annotator.cli.annotate")
-    monkeypatch.setattr(command, "LLMBackend", functools.partial(LLMBackend, sleep=fake_sleep))
     runner = CliRunner()
     out = tmp_path / "out"
     annotated = runner.invoke(app, ["annotate", str(ARTICLES), "--out", str(out), *OPENAI],

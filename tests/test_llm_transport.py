@@ -72,7 +72,7 @@ async def test_server_errors_stop_after_transport_attempts(
     (error,) = result.errors
     assert error.startswith("InternalServerError: Error code: 503")
     assert "overloaded" in error
-    assert run.totals.failed == 1
+    assert run.report.record.failed == 1
     assert key_leaks(run.out, llm_env) == []
 
 

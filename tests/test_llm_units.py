@@ -7,7 +7,7 @@ cassette may hold (a key echoed back by a server).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from types import SimpleNamespace
 
@@ -18,17 +18,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tenacity import RetryCallState
 
-from annotator.llm import (
+from annotator.llm.answer import ModelOutputError, salvage
+from annotator.llm.settings import ExtractionMode
+from annotator.llm.transport import (
     RETRY_AFTER_CAP_SECONDS,
-    ExtractionMode,
-    ModelOutputError,
     WaitRetryAfter,
+    describe,
     is_transient,
-    redact,
     retry_after_seconds,
-    salvage,
 )
 from annotator.models import Article
+from annotator.secrets import redact
 
 REQUEST = httpx.Request("POST", "https://api.openai.com/v1/chat/completions")
 
@@ -90,7 +90,7 @@ def test_retry_after_seconds(headers, seconds):
 
 
 def test_retry_after_http_date():
-    moment = datetime.now(timezone.utc) + timedelta(seconds=30)
+    moment = datetime.now(UTC) + timedelta(seconds=30)
     waited = retry_after_seconds(status_error(503, headers={"retry-after": format_datetime(moment, usegmt=True)}))
     assert 25 <= waited <= 31
 
@@ -147,7 +147,7 @@ def completion(raw: str, mode: ExtractionMode) -> SimpleNamespace:
 def claim(content: str, mention: str = "The mayor", cue: str = "said", **changes) -> dict:
     return {"speaker": "mayor", "speaker_type": "person", "mention": mention, "cue": cue,
             "content": content, "quote_type": "indirect", "hedging": "none", "stance": "neutral",
-            "claim": content, **changes}
+            "restatement": content, **changes}
 
 
 ANSWER = {"claims": [
@@ -190,7 +190,8 @@ def test_salvage_without_an_answer_raises():
 async def test_echoed_key_of_any_shape_never_reaches_the_output(
     monkeypatch, tmp_path, fake_sleep, key_leaks
 ):
-    from annotator.llm import LLMBackend, LLMSettings
+    from annotator.llm.backend import LLMBackend
+    from annotator.llm.settings import LLMSettings
     from annotator.pipeline import run
     from annotator.prompts import PromptSet
     from annotator.store import Store
@@ -203,15 +204,21 @@ async def test_echoed_key_of_any_shape_never_reaches_the_output(
         return httpx.Response(401, json={"error": {"message": f"Received API Key = {presented}, not valid",
                                                    "type": "auth_error", "param": None, "code": "401"}})
 
-    real = openai.AsyncOpenAI
-
-    class AsyncOpenAI(real):  # type: ignore[misc, valid-type]
-        def __init__(self, *args, **kwargs):
-            kwargs["http_client"] = httpx.AsyncClient(transport=httpx.MockTransport(proxy))
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(openai, "AsyncOpenAI", AsyncOpenAI)
-    backend = LLMBackend(LLMSettings(base_url="http://127.0.0.1:8000/v1"), PromptSet(), sleep=fake_sleep)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(proxy))
+    settings = LLMSettings(base_url="http://127.0.0.1:8000/v1")
+    backend = LLMBackend(settings, PromptSet(), sleep=fake_sleep, http_client=client)
     totals = await run([Article(id="a", text=TEXT, path="a.txt")], backend, Store(tmp_path / "out"))
     assert totals.failed == 1
     assert key_leaks(tmp_path / "out", key) == []
+
+
+def test_only_network_faults_beneath_the_sdk_are_retried():
+    """The SDK reports any exception while sending as a connection error; a bug or a refusal
+    below it (a cassette without the request) must fail at once, not be retried."""
+    network = openai.APIConnectionError(request=REQUEST)
+    network.__cause__ = httpx.ConnectError("[Errno 111] Connection refused")
+    refusal = openai.APIConnectionError(request=REQUEST)
+    refusal.__cause__ = RuntimeError("the cassette holds no such request")
+    assert is_transient(network) and is_transient(openai.APIConnectionError(request=REQUEST))
+    assert not is_transient(refusal)
+    assert describe(network) == "APIConnectionError: Connection error. (ConnectError: [Errno 111] Connection refused)"

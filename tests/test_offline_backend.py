@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.extraction import ExtractedClaim, ground_all
+from annotator.claims import ExtractedClaim, ground_all
 from annotator.models import Article, Hedging, QuoteType, SpeakerType, Stance
 from annotator.offline.backend import OfflineBackend
 
@@ -140,7 +140,8 @@ def test_via_quoted_as_saying(backend: OfflineBackend) -> None:
 
 
 def test_signed_quote_with_a_dash(backend: OfflineBackend) -> None:
-    claim = _only(backend, "\u201cHe makes blanket statements about people he knows nothing about.\u201d \u2015 Pamela Padilla\n")
+    quote = "\u201cHe makes blanket statements about people he knows nothing about.\u201d"
+    claim = _only(backend, quote + " \u2015 Pamela Padilla\n")
     assert (claim.speaker, claim.quote_type) == ("Pamela Padilla", QuoteType.direct)
 
 

@@ -7,8 +7,6 @@ and N requests in ``http_log`` proves the run needed exactly those N.
 
 from __future__ import annotations
 
-import functools
-import importlib
 import json
 import shutil
 from pathlib import Path
@@ -18,7 +16,6 @@ from typer.testing import CliRunner
 
 from annotator.articles import load_file
 from annotator.cli import app
-from annotator.llm import LLMBackend
 from annotator.models import ArticleResult
 
 pytestmark = pytest.mark.vcr
@@ -28,11 +25,9 @@ OPENAI = ("--base-url", "https://api.openai.com/v1", "--model", "gpt-4o-mini")
 
 
 @pytest.fixture
-def cli(monkeypatch, fake_sleep, llm_env, estimated_tokens, http_log):
-    """``cli(*args)`` runs ``annotator annotate *args`` in-process; waits go to fake_sleep."""
-    command = importlib.import_module("annotator.cli.annotate")
-    monkeypatch.setattr(command, "LLMBackend", functools.partial(LLMBackend, sleep=fake_sleep))
-    monkeypatch.setattr(command.console, "_width", 240)  # keep paths and reasons on one line
+def cli(monkeypatch, llm_env, http_log):
+    """``cli(*args)`` runs ``annotator annotate *args`` in-process, as a user would."""
+    monkeypatch.setenv("COLUMNS", "240")  # keep paths and reasons on one line
     runner = CliRunner()
 
     def invoke(*args: object):

@@ -35,7 +35,7 @@ def test_version_changes_with_any_template_byte(tmp_path: Path):
 def test_few_shot_examples_are_rendered_and_missing_templates_are_named(tmp_path: Path):
     system = PromptSet().render(Article(id="x", text="t", path="x"), "t")[0].content
     assert "Velmora" in system
-    with pytest.raises(PromptError, match="system.j2"):
+    with pytest.raises(PromptError, match=r"system\.j2"):
         PromptSet(tmp_path)
 
 

@@ -1,4 +1,8 @@
-"""The ``annotator`` command line: one module per command group, registered here."""
+"""The ``annotator`` command line: one module per command group, registered here.
+
+Nothing heavy is imported to build the command tree: openai and instructor load only
+when the LLM backend runs, scipy and scikit-learn only when ``eval`` scores.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ import json
 
 import typer
 
+from annotator import __version__
 from annotator.cli import gold
 from annotator.cli.annotate import annotate
 from annotator.cli.evaluate import eval_command
-from annotator.models import ArticleResult
 
 app = typer.Typer(
     name="annotator",
@@ -19,8 +23,18 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"annotator {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """Attributed claims in news articles: who said what, how hedged, how framed."""
 
 
@@ -32,4 +46,6 @@ app.add_typer(gold.app, name="gold")
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of one article's output file."""
-    typer.echo(json.dumps(ArticleResult.model_json_schema(), indent=2))
+    from annotator.models import ArticleResult
+
+    typer.echo(json.dumps(ArticleResult.model_json_schema(by_alias=False), indent=2))

@@ -1,24 +1,24 @@
-"""``annotator annotate DIR``: the everyday command."""
+"""``annotator annotate DIR``: the everyday command. It parses options and draws
+progress; the run itself is :func:`annotator.runs.execute`."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
 from pathlib import Path
+from types import TracebackType
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotator import __version__
-from annotator.articles import ArticleError, LoadFailure, load_folder
-from annotator.backends import Backend, BackendChoice, OfflineAdapter, resolve_choice
-from annotator.llm import ExtractionMode, LLMBackend, LLMSettings
+from annotator.articles import ArticleError, LoadFailure
+from annotator.backends import Backend, BackendChoice, BackendConfig
+from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals, run
-from annotator.prompts import PromptError, PromptSet
-from annotator.store import RunRecord, Store
+from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals
+from annotator.prompts import PromptError
+from annotator.runs import RunOptions, RunReport, execute
 
 console = Console(stderr=True)
 
@@ -45,50 +45,60 @@ def annotate(
     seed: int | None = typer.Option(42, help="Sampling seed sent to the endpoint."),
 ) -> None:
     """Annotate every article in DIRECTORY and write grounded claims to --out."""
-    chosen = resolve_choice(backend, base_url)
+    settings = LLMSettings.from_options(
+        model, base_url, mode=mode, max_reasks=max_reasks,
+        max_article_tokens=max_article_tokens, temperature=temperature, seed=seed,
+    )
+    config = BackendConfig(choice=backend, llm=settings, prompts=prompts)
+    options = RunOptions(out=out, concurrency=concurrency, force=force)
     try:
-        engine = _backend(chosen, model, base_url, mode, prompts, max_reasks, max_article_tokens, temperature, seed)
-        loaded = load_folder(directory)
+        with ProgressObserver() as observer:
+            report = asyncio.run(execute(directory, config, options, observer))
     except (PromptError, ArticleError) as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from error
-    _announce(engine, chosen is not backend)
-    for failure in loaded.failures:
-        console.print(f"[red]skipped[/red] {failure.path}: {failure.reason}")
-    started = datetime.now(timezone.utc)
-    store = Store(out)
-    totals = asyncio.run(_run_with_progress(loaded.articles, engine, store, concurrency, force))
-    store.write_claims(totals.results)
-    finished = datetime.now(timezone.utc)
-    store.write_run(_record(engine, mode, started, finished, totals, loaded.failures))
-    _summary(totals, loaded.failures, out)
-    if loaded.failures or totals.failed:
+    _summary(report, out)
+    if not report.ok:
         raise typer.Exit(1)
 
 
-def _backend(
-    choice: BackendChoice,
-    model: str | None,
-    base_url: str | None,
-    mode: ExtractionMode,
-    prompts: Path | None,
-    max_reasks: int,
-    max_article_tokens: int,
-    temperature: float,
-    seed: int | None,
-) -> Backend:
-    if choice is BackendChoice.offline:
-        return OfflineAdapter()
-    settings = LLMSettings.from_options(
-        model,
-        base_url,
-        mode=mode,
-        max_reasks=max_reasks,
-        max_article_tokens=max_article_tokens,
-        temperature=temperature,
-        seed=seed,
-    )
-    return LLMBackend(settings, PromptSet(prompts))
+class ProgressObserver:
+    """Draws a run on the terminal: which backend, skipped files, a progress bar."""
+
+    def __init__(self) -> None:
+        columns = (
+            TextColumn("[bold]annotating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("claims {task.fields[claims]}  failed {task.fields[failed]}  cached {task.fields[cached]}"),
+            TimeRemainingColumn(),
+        )
+        self._bar = Progress(*columns, console=console, transient=False)
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> ProgressObserver:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._bar.stop()
+
+    def started(self, backend: Backend, automatic: bool, articles: int) -> None:
+        _announce(backend, automatic)
+        self._bar.start()
+        self._task = self._bar.add_task("annotate", total=articles, claims=0, failed=0, cached=0)
+
+    def skipped(self, failure: LoadFailure) -> None:
+        console.print(f"[red]skipped[/red] {failure.path}: {failure.reason}")
+
+    def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
+        if self._task is not None:
+            self._bar.update(
+                self._task, advance=1, claims=totals.claims, failed=totals.failed, cached=totals.skipped
+            )
+        for error in result.errors:
+            console.print(f"[red]failed[/red] {result.source}: {error}")
 
 
 def _announce(engine: Backend, automatic: bool) -> None:
@@ -104,70 +114,21 @@ def _announce(engine: Backend, automatic: bool) -> None:
         )
 
 
-async def _run_with_progress(
-    articles: list, engine: Backend, store: Store, concurrency: int, force: bool
-) -> RunTotals:
-    columns = (
-        TextColumn("[bold]annotating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("claims {task.fields[claims]}  failed {task.fields[failed]}  cached {task.fields[cached]}"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("annotate", total=len(articles), claims=0, failed=0, cached=0)
-
-        def advance(result: ArticleResult, cached: bool, totals: RunTotals) -> None:
-            bar.update(task, advance=1, claims=totals.claims, failed=totals.failed, cached=totals.skipped)
-            for error in result.errors:
-                console.print(f"[red]failed[/red] {result.source}: {error}")
-
-        return await run(articles, engine, store, concurrency=concurrency, force=force, progress=advance)
-
-
-def _record(
-    engine: Backend,
-    mode: ExtractionMode,
-    started: datetime,
-    finished: datetime,
-    totals: RunTotals,
-    failures: list[LoadFailure],
-) -> RunRecord:
-    return RunRecord(
-        annotator_version=__version__,
-        backend=engine.name,
-        model=engine.model,
-        endpoint=engine.endpoint,
-        prompt_version=engine.prompt_version,
-        mode=mode.value if engine.name == "llm" else None,
-        started=started.isoformat(),
-        finished=finished.isoformat(),
-        seconds=round((finished - started).total_seconds(), 3),
-        articles=totals.articles,
-        annotated=totals.annotated,
-        skipped=totals.skipped,
-        failed=totals.failed + len(failures),
-        claims=totals.claims,
-        dropped_claims=totals.dropped_claims,
-        usage=totals.usage,
-        load_failures=[{"path": f.path, "reason": f.reason} for f in failures],
-    )
-
-
-def _summary(totals: RunTotals, failures: list[LoadFailure], out: Path) -> None:
+def _summary(report: RunReport, out: Path) -> None:
+    record = report.record
     table = Table(title=f"annotator run -> {out}")
     for column in ("article", "claims", "dropped", "tokens", "status"):
         table.add_column(column, justify="left" if column in ("article", "status") else "right")
-    for result in totals.results:
+    for result in report.results:
         status = "failed" if result.errors else "ok"
         table.add_row(result.article, str(len(result.claims)), str(result.dropped_claims),
                       str(result.usage.total_tokens), status)
-    for failure in failures:
+    for failure in report.load_failures:
         table.add_row(Path(failure.path).name, "-", "-", "-", "unreadable")
     console.print(table)
     console.print(
-        f"{totals.annotated} annotated, {totals.skipped} unchanged (skipped), "
-        f"{totals.failed + len(failures)} failed; {totals.claims} claims, "
-        f"{totals.dropped_claims} dropped as ungrounded; {totals.usage.total_tokens} tokens "
-        f"in {totals.usage.requests} requests"
+        f"{record.annotated} annotated, {record.skipped} unchanged (skipped), "
+        f"{record.failed} failed; {record.claims} claims, "
+        f"{record.dropped_claims} dropped as ungrounded; {record.usage.total_tokens} tokens "
+        f"in {record.usage.requests} requests"
     )

@@ -25,16 +25,26 @@ def eval_command(
     pred_dir: Path = typer.Argument(..., help="The --out folder of an annotate run, or a folder of gold-format files."),
     gold: Path = typer.Option(..., "--gold", help="Gold folder (<id>.json)."),
     articles: Path | None = typer.Option(
-        None, "--articles", help="Folder of article texts; defaults to an import's text folder, then each run article's source."
+        None,
+        "--articles",
+        help="Folder of article texts; defaults to an import's text folder, then the text a run stored.",
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Write metrics.json here."),
     report: Path | None = typer.Option(None, "--report", help="Write a Markdown report here."),
-    details: Path | None = typer.Option(None, "--details", help="Write every gold and predicted claim with its match (JSONL)."),
-    baseline: Path | None = typer.Option(None, "--baseline", help="A previous metrics.json: print deltas and right-to-wrong items."),
-    fail_under: str | None = typer.Option(None, "--fail-under", help="Floors, e.g. claims.f1=0.8,attribution.f1=0.7; exit 1 if missed."),
+    details: Path | None = typer.Option(
+        None, "--details", help="Write every gold and predicted claim with its match (JSONL)."
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="A previous metrics.json: print deltas and right-to-wrong items."
+    ),
+    fail_under: str | None = typer.Option(
+        None, "--fail-under", help="Floors, e.g. claims.f1=0.8,attribution.f1=0.7; exit 1 if missed."
+    ),
     suite: str | None = typer.Option(None, "--suite", help="Also check the floors of this suite of --thresholds."),
     thresholds: Path = typer.Option(DEFAULT_THRESHOLDS, "--thresholds", help="TOML file of floor suites."),
-    intersect: bool = typer.Option(False, "--intersect", help="Score only articles present in both folders (agreement on a subset)."),
+    intersect: bool = typer.Option(
+        False, "--intersect", help="Score only articles present in both folders (agreement on a subset)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     resamples: int = typer.Option(1000, "--resamples", min=0, help="Bootstrap resamples (0: no confidence intervals)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables, only files, floors and the exit code."),
@@ -51,7 +61,9 @@ def eval_command(
         floors = _floors(fail_under, suite, thresholds)
         previous = read_baseline(baseline) if baseline else None
         with without_cycle_collector():
-            evaluation = evaluate(pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples)
+            evaluation = evaluate(
+                pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples
+            )
             data = metrics_json(evaluation)
     except (EvalInputError, ThresholdError, BaselineError) as error:
         typer.echo(f"error: {error}", err=True)

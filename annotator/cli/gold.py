@@ -78,8 +78,8 @@ def import_brat_command(
     for imported in result.manifest.articles:
         if imported.others:
             typer.echo(f"{imported.article}: took annotator {imported.annotator} (also: {', '.join(imported.others)})")
-    for error in result.errors:
-        typer.echo(error, err=True)
+    for problem in result.errors:
+        typer.echo(problem, err=True)
     dropped = sum(a.dropped for a in result.manifest.articles)
     skipped = f", {result.skipped} articles without a rank-{rank} annotation skipped" if result.skipped else ""
     typer.echo(

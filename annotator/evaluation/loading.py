@@ -27,7 +27,7 @@ from annotator.gold import (
     parse_file,
     read_manifest,
 )
-from annotator.grounding import NormalisedText, locate_fragments, normalise
+from annotator.grounding import NormalisedText, locate_claim, normalise
 from annotator.models import AnnotatedArticle, ArticleResult, Claim, ClaimSpans
 
 
@@ -53,6 +53,8 @@ class LoadedArticle:
     source: str | None = None
     text_sha256: str | None = None
     errors: tuple[str, ...] = ()
+    text: str | None = None
+    """The text a run stored with its result (schema 2 on), checked against its hash."""
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,15 @@ def _load_one(path: Path, is_run: bool) -> tuple[LoadedArticle | None, list[Gold
     result, issues = parse_file(path, ArticleResult)
     if result is None:
         return None, issues
-    loaded = LoadedArticle(path, result, result.source, result.text_sha256, tuple(result.errors))
+    text = result.text if result.text is not None and _sha256(result.text) == result.text_sha256 else None
+    loaded = LoadedArticle(path, result, result.source, result.text_sha256, tuple(result.errors), text)
     return loaded, []
 
 
 @dataclass
 class TextFinder:
-    """Finds each article's text: ``--articles``, then an import's text folder, then a run's source."""
+    """Finds each article's text: ``--articles``, then an import's text folder, then the
+    text a run stored with its result, then (outputs of schema 1) the run's input file."""
 
     articles_dir: Path | None
     fallback_dirs: list[Path] = field(default_factory=list)
@@ -127,6 +131,9 @@ class TextFinder:
             found = self._folder(folder).get(article_id)
             if found is not None:
                 return found
+        for side in sides:
+            if side is not None and side.text is not None:
+                return side.text
         for side in sides:
             if side is not None and side.source:
                 found = _from_source(article_id, side.source)
@@ -172,7 +179,9 @@ def resolve_claims(loaded: LoadedArticle, text: str, *, gold: bool) -> ResolvedC
     """Give every claim spans; gold content that cannot be found is an input error."""
     trusted = loaded.text_sha256 is None or loaded.text_sha256 == _sha256(text)
     folded: NormalisedText | None = None
-    claims, unplaced, errors = [], [], []
+    claims: list[Claim] = []
+    unplaced: list[str] = []
+    errors: list[str] = []
     for index, claim in enumerate(loaded.annotation.claims):
         if claim.spans is not None and claim.spans.content and trusted:
             claims.append(claim)
@@ -190,19 +199,11 @@ def resolve_claims(loaded: LoadedArticle, text: str, *, gold: bool) -> ResolvedC
 
 
 def _locate(claim: Claim, text: str, folded: NormalisedText, *, fuzzy: bool) -> ClaimSpans | None:
-    """Offsets from verbatim fields: content by occurrence, mention and cue nearest to it."""
-    content = locate_fragments(
-        text, claim.content, occurrence=claim.occurrence, folded=folded, allow_fuzzy=fuzzy
-    )
-    if content is None:
-        return None
-    anchor = content[0].start
-    found = {}
-    for name in ("mention", "cue"):
-        value = getattr(claim, name)
-        spans = locate_fragments(text, value, near=anchor, folded=folded, allow_fuzzy=fuzzy) if value else None
-        found[name] = spans or []
-    return ClaimSpans(content=content, **found)
+    """Offsets from verbatim fields; a mention or cue that is not found stays unplaced."""
+    return locate_claim(
+        text, claim.content, claim.mention, claim.cue,
+        occurrence=claim.occurrence, folded=folded, allow_fuzzy=fuzzy,
+    ).spans
 
 
 def _sha256(text: str) -> str:

@@ -113,7 +113,7 @@ def match_article(
     shared = shared_tokens(gold, pred)
     f1 = _f1(shared, _sizes(gold), _sizes(pred))
     verdicts = {
-        (int(i), int(j)): compare(gold[i], pred[j], rule) for i, j in zip(*np.nonzero(shared))
+        (int(i), int(j)): compare(gold[i], pred[j], rule) for i, j in zip(*np.nonzero(shared), strict=True)
     }
     bonus = np.zeros_like(f1)
     for (i, j), fields in verdicts.items():
@@ -157,7 +157,7 @@ def assign(scores: np.ndarray, keep: np.ndarray) -> list[Pair]:
         return []
     masked = np.where(keep, scores, 0.0)
     rows, cols = linear_sum_assignment(masked, maximize=True)
-    return [Pair(int(i), int(j), float(scores[i, j])) for i, j in zip(rows, cols) if keep[i, j]]
+    return [Pair(int(i), int(j), float(scores[i, j])) for i, j in zip(rows, cols, strict=True) if keep[i, j]]
 
 
 def shared_tokens(gold: Sequence[PreparedClaim], pred: Sequence[PreparedClaim]) -> np.ndarray:
@@ -200,7 +200,13 @@ def _f1(shared: np.ndarray, gold_sizes: np.ndarray, pred_sizes: np.ndarray) -> n
     return np.divide(2 * shared, total, out=np.zeros_like(shared), where=total > 0)
 
 
-def _strict(gold, pred, verdicts) -> tuple[np.ndarray, np.ndarray]:
+Verdicts = dict[tuple[int, int], tuple[FieldOutcome, ...]]
+"""Field verdicts of every (gold, predicted) pair whose tokens overlap."""
+
+
+def _strict(
+    gold: Sequence[PreparedClaim], pred: Sequence[PreparedClaim], verdicts: Verdicts
+) -> tuple[np.ndarray, np.ndarray]:
     score = np.zeros((len(gold), len(pred)), dtype=np.float32)
     for i, j in verdicts:
         if gold[i].pieces and gold[i].pieces == pred[j].pieces:
@@ -208,7 +214,9 @@ def _strict(gold, pred, verdicts) -> tuple[np.ndarray, np.ndarray]:
     return score, score > 0
 
 
-def _overlap(gold, pred, verdicts, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def _overlap(
+    gold: Sequence[PreparedClaim], pred: Sequence[PreparedClaim], verdicts: Verdicts, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     """GGT's asymmetric character overlap, computed only where tokens already overlap."""
     score = np.zeros((len(gold), len(pred)), dtype=np.float32)
     for i, j in verdicts:

@@ -137,7 +137,8 @@ def ratio(numerator: float, denominator: float) -> float | None:
 def rate(matched: int, gold: int, predicted: int, ci: tuple[float, float] | None = None) -> Rate:
     """Precision/recall/F1; F1 is 0 when something was expected or predicted and nothing matched."""
     total = gold + predicted
-    return Rate(ratio(matched, predicted), ratio(matched, gold), ratio(2 * matched, total), gold, predicted, matched, ci)
+    precision, recall = ratio(matched, predicted), ratio(matched, gold)
+    return Rate(precision, recall, ratio(2 * matched, total), gold, predicted, matched, ci)
 
 
 def aggregate(articles: Sequence[ArticleMatch], *, seed: int = 0, resamples: int = 1000) -> Metrics:
@@ -216,7 +217,7 @@ def score_field(field: Field, outcomes: Sequence[FieldOutcome]) -> FieldScore:
 
 def hedging_kappa(truth: Sequence[str], guess: Sequence[str]) -> float | None:
     """Quadratic-weighted kappa on the ordinal hedging scale; see the module docstring."""
-    pairs = [(t, g) for t, g in zip(truth, guess) if g != MISSING]
+    pairs = [(t, g) for t, g in zip(truth, guess, strict=True) if g != MISSING]
     if not pairs:
         return None
     if all(t == g for t, g in pairs):

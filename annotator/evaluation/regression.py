@@ -86,11 +86,13 @@ def _key(item: dict[str, Any]) -> tuple[str, int, str]:
 
 def markdown_section(comparison: Comparison, limit: int = 50) -> str:
     """The baseline section appended to ``--report``."""
-    lines = [f"## Against baseline `{comparison.baseline}`", "", "| metric | baseline | now | change |", "|---|---|---|---|"]
+    lines = [f"## Against baseline `{comparison.baseline}`", ""]
+    lines += ["| metric | baseline | now | change |", "|---|---|---|---|"]
     for d in comparison.deltas:
         if d.change:
             lines.append(f"| {d.metric} | {_f(d.before)} | {_f(d.after)} | {d.change:+.3f} |")
-    lines += ["", f"{len(comparison.regressions)} field(s) went from right to wrong, {comparison.improvements} from wrong to right.", ""]
+    went = f"{len(comparison.regressions)} field(s) went from right to wrong"
+    lines += ["", f"{went}, {comparison.improvements} from wrong to right.", ""]
     lines += [f"- {r.article} claims[{r.gold_index}] {r.field}: {r.content}" for r in comparison.regressions[:limit]]
     return "\n".join(lines)
 

@@ -8,7 +8,7 @@ the names ``--fail-under``, ``eval/thresholds.toml`` and ``--baseline`` use.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from rich.table import Table
 
 from annotator.evaluation.fields import Field, PreparedClaim
 from annotator.evaluation.harness import Evaluation
-from annotator.evaluation.metrics import Confusion, FieldScore, Metrics, Rate
+from annotator.evaluation.metrics import Confusion, FieldScore, Metrics, Rate, ViewScore
 
 SCHEMA_VERSION = 1
 _SKIP_IN_SCALARS = frozenset({"schema_version", "per_article", "items", "notes", "confusion", "f1_ci"})
@@ -53,7 +53,13 @@ def metrics_json(evaluation: Evaluation) -> dict[str, Any]:
     data["author"] = {"predicted": m.author_predicted, "overlapping_gold": m.author_overlapping_gold}
     data["per_article"] = [asdict(a) for a in m.per_article]
     data["items"] = [
-        {"article": i.article, "gold": i.gold_index, "content": i.content, "right": list(i.right), "wrong": list(i.wrong)}
+        {
+            "article": i.article,
+            "gold": i.gold_index,
+            "content": i.content,
+            "right": list(i.right),
+            "wrong": list(i.wrong),
+        }
         for i in m.items
     ]
     data["notes"] = list(m.notes)
@@ -126,7 +132,7 @@ def detail_records(evaluation: Evaluation) -> Iterator[DetailRecord]:
 
 
 def _claim(prepared: PreparedClaim) -> dict[str, Any]:
-    out = prepared.claim.model_dump(mode="json", exclude={"spans", "claim"})
+    out = prepared.claim.model_dump(mode="json", exclude={"spans", "restatement"})
     out["speaker_name"] = prepared.speaker_name
     spans = prepared.claim.spans
     if spans is not None and spans.content:
@@ -143,6 +149,11 @@ def write_details(path: Path, evaluation: Evaluation) -> None:
 def fmt(value: float | None) -> str:
     """Three decimals, or an em dash for a metric nothing was there to score."""
     return "—" if value is None else f"{value:.3f}"
+
+
+def _view_row(v: ViewScore) -> tuple[str, ...]:
+    """One matching view as a table row, the same in the terminal and in Markdown."""
+    return (v.name, v.description, fmt(v.precision), fmt(v.recall), fmt(v.f1), str(v.matched), fmt(v.speaker_accuracy))
 
 
 def _ci(rate: Rate) -> str:
@@ -164,14 +175,16 @@ def summary_rows(m: Metrics) -> list[tuple[str, str, str, str]]:
         if score.field is Field.stance:
             rows.append(("stance macro-F1", fmt(score.macro_f1), "", ""))
     rows.append(("content tokens F1 (Citron-style)", fmt(m.content_tokens.f1), "", ""))
-    rows.append(("author claims (scored apart)", str(m.author_predicted), "", f"{m.author_overlapping_gold} overlap gold"))
+    author = ("author claims (scored apart)", str(m.author_predicted), "", f"{m.author_overlapping_gold} overlap gold")
+    rows.append(author)
     return rows
 
 
 def terminal(evaluation: Evaluation, max_articles: int = 20) -> list[RenderableType]:
     """Rich tables: summary, matching views, confusion matrices, per-article lines."""
     m = evaluation.metrics
-    summary = Table(title=f"Evaluation: {m.articles} articles, {m.claims.gold} gold / {m.claims.predicted} predicted claims")
+    counts = f"{m.claims.gold} gold / {m.claims.predicted} predicted claims"
+    summary = Table(title=f"Evaluation: {m.articles} articles, {counts}")
     for column in ("metric", "value", "95% CI", "n"):
         summary.add_column(column, justify="left" if column == "metric" else "right")
     for row in summary_rows(m):
@@ -182,7 +195,7 @@ def terminal(evaluation: Evaluation, max_articles: int = 20) -> list[RenderableT
     for column in ("P", "R", "F1", "matched", "speaker acc."):
         views.add_column(column, justify="right")
     for v in m.views:
-        views.add_row(v.name, v.description, fmt(v.precision), fmt(v.recall), fmt(v.f1), str(v.matched), fmt(v.speaker_accuracy))
+        views.add_row(*_view_row(v))
     out: list[RenderableType] = [summary, views]
     for score in m.fields:
         if score.confusion is not None:
@@ -196,7 +209,7 @@ def _confusion_table(name: str, confusion: Confusion) -> Table:
     table.add_column("gold")
     for column in confusion.columns:
         table.add_column(column, justify="right")
-    for label, row in zip(confusion.labels, confusion.matrix):
+    for label, row in zip(confusion.labels, confusion.matrix, strict=True):
         table.add_row(label, *(str(x) for x in row))
     return table
 
@@ -235,14 +248,15 @@ def markdown(evaluation: Evaluation, extra: list[str] | None = None, max_rows: i
         "",
         *_md_table(
             ("view", "definition", "P", "R", "F1", "matched", "speaker acc."),
-            [(v.name, v.description, fmt(v.precision), fmt(v.recall), fmt(v.f1), str(v.matched), fmt(v.speaker_accuracy)) for v in m.views],
+            [_view_row(v) for v in m.views],
         ),
     ]
     for score in m.fields:
         if score.confusion is not None:
             c = score.confusion
             lines += ["", f"## {score.field.value}: gold (rows) x predicted (columns)", ""]
-            lines += _md_table(("gold", *c.columns), [(label, *map(str, row)) for label, row in zip(c.labels, c.matrix)])
+            rows = [(label, *map(str, row)) for label, row in zip(c.labels, c.matrix, strict=True)]
+            lines += _md_table(("gold", *c.columns), rows)
     lines += ["", "## Per article", ""]
     lines += _md_table(
         ("article", "gold", "pred", "author", "matched", "P", "R", "F1", "attr. F1"),
@@ -259,7 +273,7 @@ def markdown(evaluation: Evaluation, extra: list[str] | None = None, max_rows: i
 
 
 def _difference_rows(evaluation: Evaluation, limit: int) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for record in detail_records(evaluation):
         if record.kind == "matched" and not record.differs:
             continue
@@ -283,7 +297,7 @@ def _short(claim: dict[str, Any] | None) -> str:
     return f"{claim['speaker_name']}: {content}"
 
 
-def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _md_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     def cell(value: str) -> str:
         return value.replace("|", "\\|").replace("\n", " ")
 

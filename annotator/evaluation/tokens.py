@@ -29,7 +29,7 @@ class TokenIndex:
     def of(cls, text: str) -> TokenIndex:
         """Tokenise once per article; every span of that article is then a lookup."""
         bounds = [m.span() for m in WORD.finditer(text)]
-        starts, ends = zip(*bounds) if bounds else ((), ())
+        starts, ends = zip(*bounds, strict=True) if bounds else ((), ())
         return cls(starts=starts, ends=ends)
 
     def __len__(self) -> int:

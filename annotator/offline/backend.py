@@ -12,9 +12,9 @@ import heapq
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotator.extraction import ExtractedClaim
+from annotator.claims import ExtractedClaim
 from annotator.grounding import FRAGMENT_SEPARATOR, clean_fragment
-from annotator.models import Article, CharSpan, ClaimSpans, QuoteType, SpeakerType
+from annotator.models import Article, QuoteType, SpeakerType
 from annotator.offline.clusters import CLUSTER_FILE, read_clusters
 from annotator.offline.document import Document, analyse
 from annotator.offline.features import WordTable
@@ -115,48 +115,33 @@ class OfflineBackend:
         cue = doc.span_text(relation.cue[0], relation.cue[-1] + 1)
         before, after = _frame(doc, relation)
         level, markers = hedging(content, self._lex)
-        claim = ExtractedClaim(
+        return ExtractedClaim.at(
+            doc.text,
+            content=[_offsets(doc, a, b) for a, b in pieces],
+            mention=_offsets(doc, *_trimmed(doc, relation.source[0], relation.source[-1] + 1)),
+            cue=_offsets(doc, *_trimmed(doc, relation.cue[0], relation.cue[-1] + 1)),
             speaker=speaker.name,
             speaker_type=speaker.type,
             speaker_role=speaker.role,
-            mention=speaker.mention,
-            cue=cue,
-            content=content,
             quote_type=quote_type,
             via=draft.via,
             hedging=level,
             hedge_cues=markers,
             stance=stance(cue, content, before, after, self._lex),
-            claim=restate(speaker.name, speaker, content, cue),
+            restatement=restate(speaker.name, speaker, content, cue),
         )
-        spans = [_char_span(doc, a, b) for a, b in pieces]
-        if _trim_to(spans, content, claim.content):
-            mention = [_char_span(doc, relation.source[0], relation.source[-1] + 1)]
-            cue_span = [_char_span(doc, relation.cue[0], relation.cue[-1] + 1)]
-            _trim_to(mention, speaker.mention, claim.mention)
-            _trim_to(cue_span, cue, claim.cue)
-            claim.place(ClaimSpans(content=spans, mention=mention, cue=cue_span))
-        return claim
 
 
-def _trim_to(spans: list[CharSpan], raw: str, cleaned: str) -> bool:
-    """Shrink the outer edges of ``spans`` in place by what the claim validator cut from
-    ``raw`` (enclosing quotation marks, a final full stop); ``False``, leaving them as
-    they are, if it changed more than the edges."""
-    lead = raw.find(cleaned)
-    if lead < 0 or not cleaned:
-        return False
-    tail = len(raw) - lead - len(cleaned)
-    first, last = spans[0], spans[-1]
-    if lead >= first.end - first.start or tail >= last.end - last.start:
-        return False
-    spans[0] = CharSpan(start=first.start + lead, end=first.end)
-    spans[-1] = CharSpan(start=spans[-1].start, end=spans[-1].end - tail)
-    return True
+def _trimmed(doc: Document, first: int, last: int) -> tuple[int, int]:
+    """A mention or cue without edge punctuation, unless punctuation is all it is (a
+    colon introducing a transcript turn is the cue itself)."""
+    inner = _strip_punctuation(doc, first, last)
+    return inner if inner[0] < inner[1] else (first, last)
 
 
-def _char_span(doc: Document, first: int, last: int) -> CharSpan:
-    return CharSpan(start=doc.tokens[first].start, end=doc.tokens[last - 1].end)
+def _offsets(doc: Document, first: int, last: int) -> tuple[int, int]:
+    """Character offsets of tokens ``[first, last)``."""
+    return doc.tokens[first].start, doc.tokens[last - 1].end
 
 
 def merge(tagged: list[Relation], fills: list[Relation], overrides: list[Relation]) -> list[Relation]:

@@ -124,7 +124,7 @@ class WordTable:
 
     def _build(self, text: str) -> Word:
         lower = text.lower()
-        coarse, fine = self._clusters.get(lower, NO_CLUSTER)
+        _coarse, fine = self._clusters.get(lower, NO_CLUSTER)
         lem, shp = lemma(lower), shape(text)
         pronoun = lower in PRONOUNS
         unigram = (f"w={lower}", f"l={lem}", f"s={shp}", f"f={fine}")
@@ -257,7 +257,7 @@ def _bucket(distance: int) -> str:
 
 
 _SIDED_DISTANCE = {
-    (side, d): f"side|d={side}|{_bucket(d)}" for side in "LCR" for d in range(0, 22)
+    (side, d): f"side|d={side}|{_bucket(d)}" for side in "LCR" for d in range(22)
 }
 _SIDED_QUOTE = {(side, q): f"side|q={side}|{int(q)}" for side in "LCR" for q in (False, True)}
 _SENTENCE = {k: f"sent={k}" for k in (-1, 0, 1)}

@@ -89,7 +89,7 @@ def split_clauses(doc: Document, first: int, last: int) -> list[tuple[int, int]]
     words, in_quote = doc.words, doc.in_quote
     cuts: list[tuple[int, int]] = []  # (end of the previous part, start of the next)
     for i in range(first + 2, last - 2):
-        if in_quote[i] or words[i].lower != "," and words[i].lower != "and":
+        if in_quote[i] or (words[i].lower != "," and words[i].lower != "and"):
             continue
         start = _clause_start(doc, i, last)
         if start is not None:

@@ -42,7 +42,9 @@ _POSSESSIVE_END = re.compile(r"['\u2019]s?$")
 _NAME_SHAPE = re.compile(r"[A-Z][\w'\u2019-]*\.?(?: [A-Z][\w'\u2019-]*\.?){0,3}")
 _PREPOSITIONS = frozenset("of at for from with in on by to and or".split())
 _DETERMINERS = frozenset("the a an this that these those its his her their".split())
-_INTRODUCERS = frozenset({"according", "in", "on", "at", "after", "during", "for", "with", "by", "as", "while", "speaking"})
+_INTRODUCERS = frozenset(
+    {"according", "in", "on", "at", "after", "during", "for", "with", "by", "as", "while", "speaking"}
+)
 DOCUMENT_NOUNS = frozenset(
     """report reports study statement statements poll survey post posts tweet tweets memo
     letter analysis review filing document documents release website blog op-ed editorial
@@ -343,9 +345,9 @@ def name_runs(doc: Document) -> list[NameRun]:
         sentence = sentence_of[i]
         while j < n and sentence_of[j] == sentence:
             word = words[j]
-            if word.capital and word.lower not in _FUNCTION_WORDS:
-                j += 1
-            elif word.lower in _CONNECTORS and j + 1 < n and words[j + 1].capital:
+            named = word.capital and word.lower not in _FUNCTION_WORDS
+            joins = word.lower in _CONNECTORS and j + 1 < n and words[j + 1].capital
+            if named or joins:
                 j += 1
             elif word.lower.startswith(_PARTICLES) and tokens[j].text[-1:].isalpha() and j > i:
                 j += 1  # "al-Islam" inside an Arabic name

@@ -1,0 +1,156 @@
+"""The Python API: annotate texts, articles or a folder; read a run back; score it.
+
+These functions are re-exported from :mod:`annotator`; they are the same run the
+command line makes (:func:`annotator.runs.execute`), typed end to end::
+
+    import annotator
+    results = annotator.annotate(["The mayor said the bridge would open."], backend="offline")
+    results[0].claims[0].content        # 'the bridge would open'
+
+:func:`annotate` also works where an event loop is already running (Jupyter), by
+running the annotation on its own loop in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from annotator.backends import BackendChoice, BackendConfig
+from annotator.llm.settings import ExtractionMode, LLMSettings
+from annotator.models import Article, ArticleResult
+from annotator.pipeline import DEFAULT_CONCURRENCY
+from annotator.runs import RunOptions, execute
+from annotator.store import RunRecord, Store
+
+if TYPE_CHECKING:
+    from annotator.evaluation.harness import Evaluation
+
+Inputs = str | Path | Article | Iterable[str | Article]
+"""What :func:`annotate` reads: a ``Path`` is a file or folder of articles; a ``str`` is
+the text of one article; an :class:`Article` is used as is; or an iterable of these."""
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """An output folder read back: what made it, and every article's result."""
+
+    record: RunRecord | None
+    results: list[ArticleResult]
+
+
+async def annotate_async(
+    inputs: Inputs,
+    *,
+    backend: BackendChoice | str = BackendChoice.auto,
+    model: str | None = None,
+    base_url: str | None = None,
+    mode: ExtractionMode | str = ExtractionMode.tools,
+    settings: LLMSettings | None = None,
+    prompts: Path | str | None = None,
+    out: Path | str | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    force: bool = False,
+) -> list[ArticleResult]:
+    """Annotate ``inputs`` and return one typed result per article, in input order.
+
+    ``backend`` is ``"auto"`` (the LLM when an endpoint or key is configured),
+    ``"llm"`` or ``"offline"``. ``model``, ``base_url`` and ``mode`` override
+    ``settings`` (all LLM options; defaults and environment as on the command line).
+    With ``out`` the run writes and resumes that folder exactly as ``annotator
+    annotate --out`` does; without it nothing is written.
+    """
+    base = settings or LLMSettings.from_options(None, None)
+    llm = replace(
+        base,
+        model=model or base.model,
+        base_url=base_url or base.base_url,
+        mode=ExtractionMode(mode),
+    )
+    config = BackendConfig(
+        choice=BackendChoice(backend), llm=llm, prompts=Path(prompts) if prompts else None
+    )
+    options = RunOptions(out=Path(out) if out else None, concurrency=concurrency, force=force)
+    report = await execute(_source(inputs), config, options)
+    return report.results
+
+
+def _blocking(function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """The same function for callers outside a coroutine (same parameters, same result)."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return _run_anywhere(function(*args, **kwargs))
+
+    return run
+
+
+annotate = _blocking(annotate_async)
+annotate.__name__ = annotate.__qualname__ = "annotate"
+
+
+def load_run(out: Path | str) -> RunOutput:
+    """Read an output folder back (any schema version) as typed records."""
+    store = Store(Path(out))
+    return RunOutput(record=store.read_run(), results=store.results())
+
+
+def evaluate(
+    predictions: Path | str,
+    gold: Path | str,
+    *,
+    articles: Path | str | None = None,
+    intersect: bool = False,
+    seed: int = 0,
+    resamples: int = 1000,
+) -> Evaluation:
+    """Score a run folder (or a second gold folder) against a gold folder, as
+    ``annotator eval`` does; ``.metrics`` holds every figure, ``.matches`` the pairs."""
+    from annotator.evaluation.harness import evaluate as run_evaluation
+
+    return run_evaluation(
+        Path(predictions),
+        Path(gold),
+        articles_dir=Path(articles) if articles else None,
+        intersect=intersect,
+        seed=seed,
+        resamples=resamples,
+    )
+
+
+def _source(inputs: Inputs) -> Path | list[Article]:
+    """A folder or file to load, or the articles themselves."""
+    if isinstance(inputs, Path):
+        return inputs
+    items: Iterable[str | Article] = [inputs] if isinstance(inputs, str | Article) else inputs
+    articles: list[Article] = []
+    for number, item in enumerate(items, 1):
+        if isinstance(item, Article):
+            articles.append(item)
+        elif isinstance(item, str):
+            articles.append(Article(id=f"text-{number}", text=item, path=f"<text {number}>"))
+        else:
+            raise TypeError(f"inputs[{number - 1}]: expected str or Article, got {type(item).__name__}")
+    return articles
+
+
+def _run_anywhere(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion, even from inside a running event loop.
+
+    Inside a loop (Jupyter, an async web handler) ``asyncio.run`` is refused, so the
+    work runs on a fresh loop in a worker thread while the caller's loop waits.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
