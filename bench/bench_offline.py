@@ -23,7 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from annotator.claims import ExtractedClaim, ground_all
+try:
+    from annotator.claims import ExtractedClaim, ground_all
+except ImportError:  # a revision from before the claim contract moved (bench_offline_compare)
+    from annotator.extraction import ExtractedClaim, ground_all  # type: ignore[no-redef]
 from annotator.models import Article
 from annotator.offline.backend import OfflineBackend
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from annotator.claims import ExtractedClaim
+from annotator.furniture import Region, page_furniture
 from annotator.grounding import FRAGMENT_SEPARATOR, clean_fragment
 from annotator.models import Article, QuoteType, SpeakerType
 from annotator.offline.clusters import CLUSTER_FILE, read_clusters
@@ -22,7 +23,7 @@ from annotator.offline.hedging_stance import cue_lemma, hedging, stance
 from annotator.offline.lexicon import MODEL_DIR, Lexicon, content_hash, load_lexicon
 from annotator.offline.reported_speech import Relation, RelationTagger
 from annotator.offline.rules import rule_relations
-from annotator.offline.scheme import to_scheme
+from annotator.offline.scheme import participle_sources, to_scheme
 from annotator.offline.sentences import text_chunks
 from annotator.offline.speakers import ResolvedSpeaker, SpeakerResolver
 from annotator.offline.via import Intermediaries
@@ -70,20 +71,23 @@ class OfflineBackend:
         A text over :data:`CHUNK_CHARS` is read in pieces cut at paragraph breaks, so
         memory follows the piece, not the article (a 50 MB file is not one document).
         """
+        furniture = page_furniture(article.text)
         claims: list[ExtractedClaim] = []
         for offset, piece in text_chunks(article.text, CHUNK_CHARS):
-            found = self._extract(piece)
+            found = self._extract(piece, _within(furniture, offset, offset + len(piece)))
             for claim in found:
                 claim.shift(offset)
             claims += found
         return claims
 
-    def _extract(self, text: str) -> list[ExtractedClaim]:
-        doc = analyse(text, self._words)
+    def _extract(self, text: str, furniture: list[Region]) -> list[ExtractedClaim]:
+        doc = analyse(text, self._words, furniture)
+        reporting = self._lex.reporting_cues
+        merged = participle_sources(doc, merge(self._tagger.relations(doc), *rule_relations(doc)))
         relations = [
             claim
-            for relation in merge(self._tagger.relations(doc), *rule_relations(doc))
-            for claim in to_scheme(doc, relation, self._actions, split=self.split)
+            for relation in merged
+            for claim in to_scheme(doc, relation, self._actions, split=self.split, reporting=reporting)
         ]
         drafts = self._resolve(doc, relations)
         found = [(d.relation.content[0], self._claim(doc, d)) for d in drafts]
@@ -91,7 +95,8 @@ class OfflineBackend:
 
     def _resolve(self, doc: Document, relations: list[Relation]) -> list[_Draft]:
         """Speakers in text order of their mention, so antecedents are already known."""
-        resolver = SpeakerResolver(doc, self._lex)
+        contents = frozenset(i for r in relations for a, b in r.content for i in range(a, b))
+        resolver = SpeakerResolver(doc, self._lex, contents)
         intermediaries = Intermediaries(doc, self._lex)
         order = sorted(range(len(relations)), key=lambda i: relations[i].source[0])
         enclosing = _Enclosing(relations, order)
@@ -101,6 +106,7 @@ class OfflineBackend:
             outer = enclosing.first_resolved(index)
             quote_speaker = drafts[outer].speaker if outer is not None else None
             speaker = resolver.resolve(relation.source[0], relation.source[-1] + 1, quote_speaker)
+            resolver.note(relation.source[0], speaker)
             drafts[index] = _Draft(relation, speaker, intermediaries.of(relation))
         return [drafts[i] for i in range(len(relations))]
 
@@ -130,6 +136,15 @@ class OfflineBackend:
             stance=stance(cue, content, before, after, self._lex),
             restatement=restate(speaker.name, speaker, content, cue),
         )
+
+
+def _within(regions: list[Region], start: int, end: int) -> list[Region]:
+    """The regions inside ``[start, end)``, clipped to it, as offsets from ``start``."""
+    return [
+        Region(r.kind, max(r.start, start) - start, min(r.end, end) - start)
+        for r in regions
+        if r.start < end and r.end > start
+    ]
 
 
 def _trimmed(doc: Document, first: int, last: int) -> tuple[int, int]:
@@ -241,10 +256,10 @@ def content_pieces(doc: Document, relation: Relation) -> tuple[list[tuple[int, i
     for first, last in relation.content:
         first, last = _strip_punctuation(doc, first, last)
         quote = doc.quotes.starting_at(first) if first < last else None
-        if quote is not None and last in {quote.close, quote.end}:
+        if quote is not None and _whole_quote(doc, quote.close, quote.end, last):
             quoted += 1
             first, last = _strip_punctuation(doc, first + 1, min(last, quote.close))
-        elif any(doc.words[i].shape == "Q" or doc.in_quote[i] for i in range(first, last)):
+        elif any(_quotation_mark(doc, i) or doc.in_quote[i] for i in range(first, last)):
             partial += 1
         if first < last:
             pieces.append((first, last))
@@ -255,6 +270,21 @@ def content_pieces(doc: Document, relation: Relation) -> tuple[list[tuple[int, i
     else:
         kind = QuoteType.indirect
     return pieces, kind
+
+
+def _whole_quote(doc: Document, close: int, end: int, last: int) -> bool:
+    """Whether a piece opening a quotation runs to its end (punctuation short of the
+    closing mark, as in ``"... forces,"`` cut before the comma, still counts)."""
+    return last in {close, end} or (last < close and all(doc.words[i].shape == "p" for i in range(last, close)))
+
+
+def _quotation_mark(doc: Document, i: int) -> bool:
+    """A quotation mark, not the apostrophe of a plural possessive ("the groups' access")."""
+    if doc.words[i].shape != "Q":
+        return False
+    token, tokens = doc.tokens[i], doc.tokens
+    glued = i > 0 and tokens[i - 1].end == token.start and tokens[i - 1].text[-1:] in ("s", "S")
+    return not (token.text in ("'", "\u2019") and glued)
 
 
 def _strip_punctuation(doc: Document, first: int, last: int) -> tuple[int, int]:

@@ -93,7 +93,8 @@ def stance(cue: str, content: str, before: str, after: str, lex: Lexicon) -> Sta
         return Stance.distance
     if head not in lex.naming_cues and has_scare_quotes(content):
         return Stance.distance
-    if head in lex.endorse_cues or find_markers(cue, ("pointed out", "point out")):
+    # the crude lemma of "noting" is "not": try the stem with its "e" back ("note")
+    if head in lex.endorse_cues or head + "e" in lex.endorse_cues or find_markers(cue, ("pointed out", "point out")):
         return Stance.endorse
     return Stance.neutral
 
