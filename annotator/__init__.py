@@ -17,8 +17,10 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from annotator.api import RunOutput, annotate, annotate_async, evaluate, load_run
+    from annotator.api import RunOutput, annotate, annotate_async, compare, evaluate, load_run, view, write_view
+    from annotator.articles import ArticleSource, FieldMap, InputFormat
     from annotator.backends import BackendChoice
+    from annotator.drift.records import Change, Cluster, Comparison
     from annotator.llm.settings import ExtractionMode, LLMSettings
     from annotator.models import (
         Article,
@@ -32,13 +34,24 @@ if TYPE_CHECKING:
         SpeakerType,
         Stance,
     )
+    from annotator.viewer.render import ArticleView
 
 _EXPORTS = {
     "annotate": "annotator.api",
     "annotate_async": "annotator.api",
     "load_run": "annotator.api",
     "evaluate": "annotator.api",
+    "compare": "annotator.api",
+    "Comparison": "annotator.drift.records",
+    "Cluster": "annotator.drift.records",
+    "Change": "annotator.drift.records",
     "RunOutput": "annotator.api",
+    "view": "annotator.api",
+    "write_view": "annotator.api",
+    "ArticleView": "annotator.viewer.render",
+    "ArticleSource": "annotator.articles",
+    "FieldMap": "annotator.articles",
+    "InputFormat": "annotator.articles",
     "BackendChoice": "annotator.backends",
     "ExtractionMode": "annotator.llm.settings",
     "LLMSettings": "annotator.llm.settings",
@@ -57,12 +70,19 @@ _EXPORTS = {
 __all__ = [
     "Article",
     "ArticleResult",
+    "ArticleSource",
+    "ArticleView",
     "BackendChoice",
+    "Change",
     "CharSpan",
     "Claim",
     "ClaimSpans",
+    "Cluster",
+    "Comparison",
     "ExtractionMode",
+    "FieldMap",
     "Hedging",
+    "InputFormat",
     "LLMSettings",
     "QuoteType",
     "RunOutput",
@@ -72,8 +92,11 @@ __all__ = [
     "__version__",
     "annotate",
     "annotate_async",
+    "compare",
     "evaluate",
     "load_run",
+    "view",
+    "write_view",
 ]
 
 

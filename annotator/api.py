@@ -21,19 +21,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from annotator.articles import ArticleSource
 from annotator.backends import BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import Article, ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS
 from annotator.runs import RunOptions, execute
 from annotator.store import RunRecord, Store
 
 if TYPE_CHECKING:
+    from annotator.drift.records import Comparison
     from annotator.evaluation.harness import Evaluation
+    from annotator.models import AnnotatedArticle
+    from annotator.viewer.render import ArticleView, SiteReport
 
-Inputs = str | Path | Article | Iterable[str | Article]
-"""What :func:`annotate` reads: a ``Path`` is a file or folder of articles; a ``str`` is
-the text of one article; an :class:`Article` is used as is; or an iterable of these."""
+Inputs = str | Path | ArticleSource | Article | Iterable[str | Article]
+"""What :func:`annotate` reads: a ``Path`` is a file or folder of articles; an
+:class:`ArticleSource` one read with a format or field mapping of its own (a CSV's
+``body`` column, a news-please dump); a ``str`` is the text of one article; an
+:class:`Article` is used as is; or an iterable of these."""
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -59,6 +65,7 @@ async def annotate_async(
     out: Path | str | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     force: bool = False,
+    max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
 ) -> list[ArticleResult]:
     """Annotate ``inputs`` and return one typed result per article, in input order.
 
@@ -66,7 +73,8 @@ async def annotate_async(
     ``"llm"`` or ``"offline"``. ``model``, ``base_url`` and ``mode`` override
     ``settings`` (all LLM options; defaults and environment as on the command line).
     With ``out`` the run writes and resumes that folder exactly as ``annotator
-    annotate --out`` does; without it nothing is written.
+    annotate --out`` does; without it nothing is written. An article longer than
+    ``max_article_chars`` comes back failed, with the reason in ``errors``.
     """
     base = settings or LLMSettings.from_options(None, None)
     llm = replace(
@@ -78,7 +86,10 @@ async def annotate_async(
     config = BackendConfig(
         choice=BackendChoice(backend), llm=llm, prompts=Path(prompts) if prompts else None
     )
-    options = RunOptions(out=Path(out) if out else None, concurrency=concurrency, force=force)
+    options = RunOptions(
+        out=Path(out) if out else None, concurrency=concurrency, force=force,
+        max_article_chars=max_article_chars,
+    )
     report = await execute(_source(inputs), config, options)
     return report.results
 
@@ -111,6 +122,7 @@ def evaluate(
     intersect: bool = False,
     seed: int = 0,
     resamples: int = 1000,
+    include_stale: bool = False,
 ) -> Evaluation:
     """Score a run folder (or a second gold folder) against a gold folder, as
     ``annotator eval`` does; ``.metrics`` holds every figure, ``.matches`` the pairs."""
@@ -123,12 +135,70 @@ def evaluate(
         intersect=intersect,
         seed=seed,
         resamples=resamples,
+        include_stale=include_stale,
     )
 
 
-def _source(inputs: Inputs) -> Path | list[Article]:
+def compare(
+    folder: Path | str,
+    *,
+    articles: Path | str | None = None,
+    reference: str | None = None,
+    stories: Path | str | None = None,
+    aliases: Path | str | None = None,
+) -> list[Comparison]:
+    """Align the claims of one story across outlets and list what drifted, as
+    ``annotator compare`` does: one :class:`~annotator.drift.records.Comparison` per story
+    (all of ``folder`` is one story unless ``stories`` names a manifest or is ``"auto"``).
+
+    ``folder`` is a run's output folder or a folder of gold-format files (then give the
+    texts as ``articles``). ``.dump()`` gives the JSON document the command writes.
+    """
+    from annotator.drift.run import compare_folder
+
+    result = compare_folder(
+        Path(folder),
+        articles_dir=Path(articles) if articles else None,
+        reference=reference,
+        stories=stories if stories is None or str(stories) == "auto" else Path(stories),
+        aliases=Path(aliases) if aliases else None,
+    )
+    return [story.comparison for story in result.stories]
+
+
+def view(article: AnnotatedArticle, *, text: str | None = None) -> ArticleView:
+    """One article as an HTML page that displays inline in Jupyter (``.html`` is the page).
+
+    ``article`` is a result of :func:`annotate` or :func:`load_run` (its stored text is
+    shown), or a gold record, with its ``text``.
+    """
+    from annotator.viewer.render import view_article
+
+    return view_article(article, text)
+
+
+def write_view(
+    folder: Path | str,
+    site: Path | str | None = None,
+    *,
+    details: Path | str | None = None,
+    articles: Path | str | None = None,
+) -> SiteReport:
+    """Write the pages of a run or gold folder, as ``annotator view`` does (default ``FOLDER/view``)."""
+    from annotator.viewer.render import write_site
+
+    root = Path(folder)
+    return write_site(
+        root,
+        Path(site) if site else root / "view",
+        details=Path(details) if details else None,
+        articles=Path(articles) if articles else None,
+    )
+
+
+def _source(inputs: Inputs) -> Path | ArticleSource | list[Article]:
     """A folder or file to load, or the articles themselves."""
-    if isinstance(inputs, Path):
+    if isinstance(inputs, Path | ArticleSource):
         return inputs
     items: Iterable[str | Article] = [inputs] if isinstance(inputs, str | Article) else inputs
     articles: list[Article] = []

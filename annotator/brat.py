@@ -1,9 +1,16 @@
 """Read brat standoff attribution corpora (PolNeAR, PARC style) into gold-shaped records.
 
-A relation is an ``E`` line tying a ``Source``, a ``Cue`` and a ``Content`` span. Spans
+A relation is an ``E`` line tying a ``Source``, a ``Cue`` and a ``Content`` span, or, in
+projects that use binary relations, ``R`` lines linking those spans pairwise (a cue to
+its source and content, or a content to its source): each cue with the contents linked
+to it is one relation, and a content linked to a source without a cue is another. Spans
 may be discontinuous (``start end;start end``). Relations without a source are dropped
-(the scheme's "no source, no claim"); the corpus labels no hedging, stance, quote type
-or intermediaries, so those fields are left ``None`` and the harness leaves them unscored.
+(the scheme's "no source, no claim").
+
+Corpora label no hedging, stance, quote type or intermediaries, so those fields are left
+``None`` and the harness leaves them unscored; where an ``A`` line gives ``QuoteType``,
+``Hedging`` or ``Stance`` on a relation (as ``annotator export --format brat`` writes),
+the label is read.
 """
 
 from __future__ import annotations
@@ -11,9 +18,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from annotator.grounding import FRAGMENT_SEPARATOR
-from annotator.models import AnnotatedArticle, CharSpan, Claim, ClaimSpans, Speaker, SpeakerType
+from annotator.models import (
+    AnnotatedArticle,
+    CharSpan,
+    Claim,
+    ClaimSpans,
+    Hedging,
+    QuoteType,
+    Speaker,
+    SpeakerType,
+    Stance,
+)
 from annotator.speakers import is_pronoun, slug
 
 _ANONYMOUS_START = re.compile(
@@ -56,6 +74,17 @@ class BratRelation:
     source: BratSpan | None
     cue: BratSpan | None
     content: BratSpan | None
+    attributes: dict[str, str] = field(default_factory=dict)
+    """``A`` lines on the relation (its ``E`` line or anchor span): attribute name to value."""
+
+
+@dataclass(frozen=True)
+class BratLink:
+    """One ``R`` line: a typed link between two spans, with its argument names."""
+
+    id: str
+    type: str
+    args: tuple[tuple[str, str], ...]
 
 
 @dataclass
@@ -65,6 +94,15 @@ class BratDocument:
     path: Path
     spans: dict[str, BratSpan] = field(default_factory=dict)
     relations: list[BratRelation] = field(default_factory=list)
+    links: list[BratLink] = field(default_factory=list)
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Attribute values by the id they annotate (``A1\tHedging E1 low``)."""
+
+    @property
+    def unlinked_contents(self) -> int:
+        """``Content`` spans that no relation uses: annotations this reader could not attribute."""
+        used = {part for r in self.relations if r.content for part in r.content.id.split("+")}
+        return sum(1 for s in self.spans.values() if _role(s.type) == "Content" and s.id not in used)
 
 
 def parse_ann(path: Path) -> BratDocument:
@@ -81,11 +119,94 @@ def parse_ann(path: Path) -> BratDocument:
                 doc.spans[parts[0]] = _parse_span(parts[0], parts[1])
             elif kind == "E":
                 events.append((number, parts[0], parts[1].split()))
+            elif kind == "R":
+                doc.links.append(_parse_link(parts[0], parts[1]))
+            elif kind in ("A", "M"):
+                name, target, *value = parts[1].split()
+                doc.attributes.setdefault(target, {})[name] = value[0] if value else "true"
         except (IndexError, ValueError) as error:
             raise BratError(f"{path}:{number}: cannot parse {line!r}: {error}") from error
     for number, eid, args in events:
         doc.relations.append(_relation(doc, path, number, eid, args))
+    doc.relations += _linked_relations(doc, path)
     return doc
+
+
+def _parse_link(link_id: str, body: str) -> BratLink:
+    type_, *args = body.split()
+    if len(args) != 2 or any(":" not in arg for arg in args):
+        raise ValueError("a relation needs two arguments (Arg1:T1 Arg2:T2)")
+    first, second = (arg.partition(":") for arg in args)
+    return BratLink(link_id, type_, ((first[0], first[2]), (second[0], second[2])))
+
+
+_ROLES = {"source": "Source", "cue": "Cue", "content": "Content"}
+
+
+def _role(name: str) -> str | None:
+    """``Source``, ``Cue`` or ``Content`` for a span type or argument name (any case, digits aside)."""
+    return _ROLES.get(name.rstrip("0123456789").lower())
+
+
+def _linked_relations(doc: BratDocument, path: Path) -> list[BratRelation]:
+    """Relations built from ``R`` links: each cue with the contents linked to it, and the
+    sources linked to either; then each content linked to a source without any cue."""
+    if not doc.links:
+        return []
+    roles: dict[str, str] = {}
+    neighbours: dict[str, list[str]] = {}
+    for link in doc.links:
+        for arg, ref in link.args:
+            if ref not in doc.spans:
+                raise BratError(f"{path}: {link.id} refers to undefined span {ref!r}")
+            role = _role(doc.spans[ref].type) or _role(arg)
+            if role:
+                roles[ref] = role
+        (_, first), (_, second) = link.args
+        neighbours.setdefault(first, []).append(second)
+        neighbours.setdefault(second, []).append(first)
+    in_events = {part for r in doc.relations if r.content for part in r.content.id.split("+")}
+
+    def position(ref: str) -> tuple[int, int]:
+        return doc.spans[ref].ranges[0]
+
+    def linked(ref: str, role: str) -> list[str]:
+        return sorted({n for n in neighbours.get(ref, []) if roles.get(n) == role}, key=position)
+
+    relations: list[BratRelation] = []
+    taken: set[str] = set(in_events)
+    for ref in sorted((r for r, role in roles.items() if role == "Cue"), key=position):
+        contents = [c for c in linked(ref, "Content") if c not in taken]
+        if not contents:
+            continue
+        sources = linked(ref, "Source") + [s for c in contents for s in linked(c, "Source")]
+        relations.append(_link_relation(doc, ref, sources, ref, contents))
+        taken.update(contents)
+    for ref in sorted((r for r, role in roles.items() if role == "Content" and r not in taken), key=position):
+        relations.append(_link_relation(doc, ref, linked(ref, "Source"), None, [ref]))
+    return relations
+
+
+def _link_relation(
+    doc: BratDocument, anchor: str, sources: list[str], cue: str | None, contents: list[str]
+) -> BratRelation:
+    return BratRelation(
+        id=f"R:{anchor}",
+        anchor_type=doc.spans[anchor].type,
+        source=_merged([doc.spans[s] for s in dict.fromkeys(sources)]),
+        cue=doc.spans[cue] if cue else None,
+        content=_merged([doc.spans[c] for c in contents]),
+        attributes=doc.attributes.get(anchor, {}),
+    )
+
+
+def _merged(spans: list[BratSpan]) -> BratSpan | None:
+    if not spans:
+        return None
+    merged = spans[0]
+    for span in spans[1:]:
+        merged = _merge(merged, span)
+    return merged
 
 
 def _parse_span(span_id: str, body: str) -> BratSpan:
@@ -108,7 +229,8 @@ def _relation(doc: BratDocument, path: Path, number: int, eid: str, args: list[s
             anchor_type = role
         base = role.rstrip("0123456789")
         roles[base] = _merge(roles[base], doc.spans[ref]) if base in roles else doc.spans[ref]
-    return BratRelation(eid, anchor_type, roles.get("Source"), roles.get("Cue"), roles.get("Content"))
+    attributes = {**doc.attributes.get(args[0].partition(":")[2], {}), **doc.attributes.get(eid, {})} if args else {}
+    return BratRelation(eid, anchor_type, roles.get("Source"), roles.get("Cue"), roles.get("Content"), attributes)
 
 
 def _merge(first: BratSpan, second: BratSpan) -> BratSpan:
@@ -151,6 +273,9 @@ def to_annotated(doc: BratDocument, text: str, article_id: str) -> AnnotatedArti
                 cue=cue,
                 content=relation.content.text_in(text),
                 via=None,
+                quote_type=_label(relation, "QuoteType", QuoteType, doc.path),
+                hedging=_label(relation, "Hedging", Hedging, doc.path),
+                stance=_label(relation, "Stance", Stance, doc.path),
                 spans=ClaimSpans(
                     content=relation.content.char_spans(),
                     mention=relation.source.char_spans(),
@@ -160,6 +285,21 @@ def to_annotated(doc: BratDocument, text: str, article_id: str) -> AnnotatedArti
         )
     claims.sort(key=lambda c: c.spans.content[0].start if c.spans else 0)
     return AnnotatedArticle(article=article_id, speakers=list(speakers.values()), claims=claims)
+
+
+Label = TypeVar("Label", QuoteType, Hedging, Stance)
+
+
+def _label(relation: BratRelation, attribute: str, enum: type[Label], path: Path) -> Label | None:
+    """A label from the relation's attribute of that name (any case), or ``None`` when it has none."""
+    value = next((v for k, v in relation.attributes.items() if k.lower() == attribute.lower()), None)
+    if value is None:
+        return None
+    try:
+        return enum(value.lower())
+    except ValueError as error:
+        allowed = "/".join(member.value for member in enum)
+        raise BratError(f"{path}: {relation.id}: {attribute} is {value!r}, not one of {allowed}") from error
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ source. Articles that fail do not stop the others; each failure names its file.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotator.brat import BratError, BratPair, BratSpan, pair_files, parse_ann, to_annotated
@@ -24,6 +24,8 @@ class ImportResult:
     manifest: ImportManifest
     errors: list[str]
     skipped: int
+    warnings: list[str] = field(default_factory=list)
+    """Files with ``Content`` spans that no ``E`` or ``R`` line attributes: imported without them."""
 
     @property
     def claims(self) -> int:
@@ -46,6 +48,7 @@ def import_brat(ann_dir: Path, text_dir: Path, out_dir: Path, rank: int = 1) -> 
         ann_dir=relative_to(out_dir, ann_dir), text_dir=relative_to(out_dir, text_dir), rank=rank
     )
     errors: list[str] = []
+    warnings: list[str] = []
     skipped = 0
     for pair in pair_files(ann_dir, text_dir):
         chosen = _ranked(pair, rank)
@@ -53,11 +56,17 @@ def import_brat(ann_dir: Path, text_dir: Path, out_dir: Path, rank: int = 1) -> 
             skipped += 1
             continue
         try:
-            manifest.articles.append(_convert(chosen, out_dir))
+            imported, unlinked = _convert(chosen, out_dir)
         except (BratError, OSError, UnicodeDecodeError, ValueError) as error:
             errors.append(f"{chosen.ann_path}: {error}")
+            continue
+        manifest.articles.append(imported)
+        if unlinked:
+            warnings.append(
+                f"{chosen.ann_path}: {unlinked} Content span(s) that no E or R line ties to a source or cue"
+            )
     (out_dir / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return ImportResult(manifest=manifest, errors=errors, skipped=skipped)
+    return ImportResult(manifest=manifest, errors=errors, skipped=skipped, warnings=warnings)
 
 
 def _ranked(pair: BratPair, rank: int) -> BratPair | None:
@@ -73,7 +82,7 @@ def _ranked(pair: BratPair, rank: int) -> BratPair | None:
     return BratPair(pair.article_id, pair.text_path, ann_path, code, others)
 
 
-def _convert(pair: BratPair, out_dir: Path) -> ImportedFile:
+def _convert(pair: BratPair, out_dir: Path) -> tuple[ImportedFile, int]:
     if not pair.text_path.exists():
         raise OSError(f"no text file {pair.text_path}")
     text = pair.text_path.read_text(encoding="utf-8")
@@ -82,13 +91,14 @@ def _convert(pair: BratPair, out_dir: Path) -> ImportedFile:
     gold = to_annotated(doc, text, pair.article_id)
     payload = gold.model_dump_json(indent=2, by_alias=True)  # the scheme's field names
     (out_dir / f"{pair.article_id}.json").write_text(payload + "\n", encoding="utf-8")
-    return ImportedFile(
+    imported = ImportedFile(
         article=pair.article_id,
         annotator=pair.annotator,
         others=list(pair.others),
         claims=len(gold.claims),
         dropped=len(doc.relations) - len(gold.claims),
     )
+    return imported, doc.unlinked_contents
 
 
 def _check_offsets(spans: Iterable[BratSpan], length: int, path: Path) -> None:

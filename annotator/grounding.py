@@ -6,11 +6,14 @@ trust it:
 1. ``exact``: the string occurs as is.
 2. ``normalised``: equal after folding curly/straight quotes and apostrophes, dashes,
    runs of whitespace, and case. Models routinely "fix" typography; that is not invention.
-3. ``fuzzy``: rapidfuzz's best partial alignment scores at least :data:`FUZZY_THRESHOLD`.
-   At 90, a 60-character quote may differ by about six characters (a dropped word,
-   an elided "...", a typo) but a paraphrase ("could" for "would", a changed number in
-   a short phrase) fails; short fragments (under :data:`FUZZY_MIN_LENGTH` characters)
-   are never fuzzy-matched because any short string is "90% similar" to something.
+3. ``fuzzy``: rapidfuzz's best partial alignment scores at least :data:`FUZZY_THRESHOLD`,
+   and then, word by word, the passage differs from the fragment only by typos in
+   ordinary words, whitespace and punctuation (:mod:`annotator.fidelity`): never in a
+   negation, a number, a name or a hedge word, never by a word added or dropped. Short
+   fragments (under :data:`FUZZY_MIN_LENGTH` characters) are never fuzzy-matched.
+
+Whatever the tier, the offsets are the truth: callers store the article's own words at
+them, not the string they were given.
 
 Where a string occurs several times the instance nearest an anchor is chosen (the scheme
 says mention and cue are the instances nearest the content), or the n-th occurrence
@@ -24,10 +27,15 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from annotator.fidelity import Word, compare, gap_problem, words
 from annotator.models import Alignment, CharSpan, ClaimSpans
 
 FUZZY_THRESHOLD = 90.0
 FUZZY_MIN_LENGTH = 16
+MAX_GAP_CHARS = 250
+"""The most a discontinuous field may skip between two of its pieces."""
+MAX_FIRST_PIECE_TRIES = 50
+WINDOW_SLACK_WORDS = 2
 FRAGMENT_SEPARATOR = " … "
 """Joins the pieces of a discontinuous field (imported corpora) in its text form."""
 
@@ -103,16 +111,6 @@ def _all_occurrences(haystack: str, needle: str) -> list[int]:
     return found
 
 
-def _pick(starts: list[int], length: int, near: int | None, occurrence: int | None) -> int | None:
-    if not starts:
-        return None
-    if occurrence is not None:
-        return starts[occurrence - 1] if occurrence <= len(starts) else None
-    if near is None:
-        return starts[0]
-    return min(starts, key=lambda s: min(abs(s - near), abs(s + length - near)))
-
-
 def locate(
     text: str,
     fragment: str,
@@ -126,34 +124,97 @@ def locate(
 
     ``folded`` lets callers grounding many fields reuse one normalisation of ``text``.
     """
+    found = candidates(
+        text, fragment, near=near, occurrence=occurrence, folded=folded, allow_fuzzy=allow_fuzzy
+    )
+    return found[0] if found else None
+
+
+def candidates(
+    text: str,
+    fragment: str,
+    *,
+    near: int | None = None,
+    occurrence: int | None = None,
+    folded: NormalisedText | None = None,
+    allow_fuzzy: bool = True,
+) -> list[CharSpan]:
+    """Every instance of ``fragment`` the first tier that finds it finds, best first
+    (nearest ``near``, or only the ``occurrence``-th); at most one for ``fuzzy``."""
     if not fragment.strip():
-        return None
-    start = _pick(_all_occurrences(text, fragment), len(fragment), near, occurrence)
-    if start is not None:
-        return CharSpan(start=start, end=start + len(fragment), alignment=Alignment.exact)
+        return []
+    starts = _ordered(_all_occurrences(text, fragment), len(fragment), near, occurrence)
+    if starts:
+        return [CharSpan(start=s, end=s + len(fragment), alignment=Alignment.exact) for s in starts]
     folded = folded or normalise(text)
     needle = normalise(fragment).text
-    start = _pick(_all_occurrences(folded.text, needle), len(needle), near, occurrence)
-    if start is not None:
-        begin, end = folded.to_original(start, start + len(needle))
-        return CharSpan(start=begin, end=end, alignment=Alignment.normalised)
-    if not allow_fuzzy or occurrence is not None or len(needle) < FUZZY_MIN_LENGTH:
+    starts = _ordered(_all_occurrences(folded.text, needle), len(needle), near, occurrence)
+    if starts:
+        spans = []
+        for start in starts:
+            begin, end = folded.to_original(start, start + len(needle))
+            spans.append(CharSpan(start=begin, end=end, alignment=Alignment.normalised))
+        return spans
+    if not allow_fuzzy or occurrence is not None:
+        return []
+    found = _fuzzy(text, fragment, folded)
+    return [found] if isinstance(found, CharSpan) else []
+
+
+def _ordered(starts: list[int], length: int, near: int | None, occurrence: int | None) -> list[int]:
+    if occurrence is not None:
+        return [starts[occurrence - 1]] if occurrence <= len(starts) else []
+    if near is None:
+        return starts
+    return sorted(starts, key=lambda s: min(abs(s - near), abs(s + length - near)))
+
+
+def _fuzzy(text: str, fragment: str, folded: NormalisedText) -> CharSpan | str | None:
+    """The fuzzy tier: the best partial alignment, accepted only when the passage says
+    what the fragment says (:func:`annotator.fidelity.compare`). Returns the span, the
+    reason the closest passage was refused, or ``None`` when nothing is close."""
+    needle = normalise(fragment).text
+    if len(needle) < FUZZY_MIN_LENGTH:
         return None
     match = fuzz.partial_ratio_alignment(needle, folded.text)
     if match is None or match.score < FUZZY_THRESHOLD or match.dest_end <= match.dest_start:
         return None
-    start, end = _snap_to_words(folded.text, match.dest_start, match.dest_end)
-    begin, end = folded.to_original(start, end)
-    return CharSpan(start=begin, end=end, alignment=Alignment.fuzzy)
+    begin, end = folded.to_original(match.dest_start, match.dest_end)
+    verdict = compare(fragment, _window(text, begin, end))
+    if verdict.span is None:
+        return verdict.reason
+    return CharSpan(start=verdict.span[0], end=verdict.span[1], alignment=Alignment.fuzzy)
 
 
-def _snap_to_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a fuzzy alignment to whole words: rapidfuzz may clip a letter at either end."""
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-        start -= 1
-    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
-        end += 1
-    return start, end
+def _window(text: str, begin: int, end: int, slack: int = WINDOW_SLACK_WORDS) -> list[Word]:
+    """The article's words overlapping ``[begin, end)`` and ``slack`` words either side:
+    an alignment may clip or overshoot a word at its edges."""
+    reach = 40 * (slack + 1)
+    lo = max(0, begin - reach)
+    around = words(text[lo : min(len(text), end + reach)], lo)
+    inside = [i for i, w in enumerate(around) if w.end > begin and w.start < end]
+    if not inside:
+        return []
+    return around[max(0, inside[0] - slack) : inside[-1] + 1 + slack]
+
+
+def why_not_found(text: str, fragment: str, folded: NormalisedText | None = None) -> str | None:
+    """Why the closest passage to ``fragment`` was refused, when one came close: the hint
+    a re-ask needs ("the article has 'not safe' where the claim has 'safe'")."""
+    pieces = fragment.split(FRAGMENT_SEPARATOR)
+    folded = folded or normalise(text)
+    for piece in pieces:
+        if candidates(text, piece, folded=folded, allow_fuzzy=False):
+            continue
+        found = _fuzzy(text, piece, folded)
+        if isinstance(found, str):
+            return found
+    if len(pieces) > 1:
+        return (
+            f"its pieces must appear in order, each within {MAX_GAP_CHARS} characters of the last, "
+            "with no negation or hedge between them"
+        )
+    return None
 
 
 def locate_fragments(
@@ -165,23 +226,37 @@ def locate_fragments(
     folded: NormalisedText | None = None,
     allow_fuzzy: bool = True,
 ) -> list[CharSpan] | None:
-    """Locate a possibly discontinuous field (pieces joined by :data:`FRAGMENT_SEPARATOR`)."""
-    spans: list[CharSpan] = []
-    anchor = near
-    for index, piece in enumerate(value.split(FRAGMENT_SEPARATOR)):
-        span = locate(
-            text,
-            piece,
-            near=anchor,
-            occurrence=occurrence if index == 0 else None,
-            folded=folded,
-            allow_fuzzy=allow_fuzzy,
-        )
-        if span is None:
-            return None
-        spans.append(span)
-        anchor = span.end
-    return spans
+    """Locate a possibly discontinuous field (pieces joined by :data:`FRAGMENT_SEPARATOR`).
+
+    The pieces must stand in the article in the order given, each within
+    :data:`MAX_GAP_CHARS` of the one before, and what lies between them must not hold a
+    negation or a hedge (:func:`annotator.fidelity.gap_problem`): "The mayor … resigned"
+    is not in "The mayor has not resigned". Every instance of the first piece is tried.
+    """
+    first, *rest = value.split(FRAGMENT_SEPARATOR)
+    starts = candidates(
+        text, first, near=near, occurrence=occurrence, folded=folded, allow_fuzzy=allow_fuzzy
+    )
+    for start in starts[:MAX_FIRST_PIECE_TRIES]:
+        spans = [start]
+        for piece in rest:
+            span = _next_piece(text, piece, spans[-1].end, allow_fuzzy)
+            if span is None:
+                break
+            spans.append(span)
+        else:
+            return spans
+    return None
+
+
+def _next_piece(text: str, piece: str, after: int, allow_fuzzy: bool) -> CharSpan | None:
+    """The next piece of a discontinuous field: after ``after``, close, no hiding gap."""
+    window = text[after : after + MAX_GAP_CHARS + 2 * len(piece)]
+    for found in candidates(window, piece, near=0, allow_fuzzy=allow_fuzzy):
+        if found.start > MAX_GAP_CHARS or gap_problem(window[: found.start]):
+            continue
+        return CharSpan(start=after + found.start, end=after + found.end, alignment=found.alignment)
+    return None
 
 
 @dataclass(frozen=True)

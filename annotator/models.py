@@ -94,6 +94,10 @@ class ClaimSpans(BaseModel):
     content: list[CharSpan]
     mention: list[CharSpan] = Field(default_factory=list)
     cue: list[CharSpan] = Field(default_factory=list)
+    hedge_cues: list[CharSpan] = Field(
+        default_factory=list,
+        description="one span per hedge cue, in the order of hedge_cues, each inside the content",
+    )
 
 
 class Speaker(BaseModel):
@@ -138,12 +142,39 @@ class ClaimLabels(BaseModel):
         return {name: getattr(self, name) for name in ClaimLabels.model_fields}
 
 
+class Unverified(BaseModel):
+    """What a backend said of a claim that the article does not contain.
+
+    Kept for inspection, never used as a label: the claim's own fields hold only what
+    was found in the text (a speaker name not in the article is replaced by the mention
+    that is; a role, an intermediary or a hedge cue not found is left out there).
+    """
+
+    speaker: str | None = Field(default=None, description="the speaker name the backend gave")
+    speaker_role: str | None = None
+    via: list[str] = Field(default_factory=list)
+    hedge_cues: list[str] = Field(default_factory=list, description="hedge cues not inside the content")
+
+    def __bool__(self) -> bool:
+        return bool(self.speaker or self.speaker_role or self.via or self.hedge_cues)
+
+
+RESTATEMENT_BY_DESCRIPTION = (
+    "who wrote the restatement: the backend's name ('llm': a language model wrote it; 'offline': "
+    "rules did). Never the article's words and never checked against them. Absent in gold."
+)
+
+
 class Claim(ClaimLabels):
     """One attributed proposition, in the gold file format: the speaker is an id."""
 
     speaker: str = Field(description="id of an entry in the article's speakers list")
     occurrence: int | None = Field(default=None, ge=1)
     spans: ClaimSpans | None = None
+    unverified: Unverified | None = Field(
+        default=None, description="what the backend said that the article does not contain"
+    )
+    restatement_by: str | None = Field(default=None, description=RESTATEMENT_BY_DESCRIPTION)
 
 
 class AnnotatedArticle(BaseModel):

@@ -16,7 +16,7 @@ from typing import Any
 
 from annotator import __version__
 from annotator.backends import Backend, Extraction, ExtractionFailed
-from annotator.claims import ExtractedClaim, ground_all
+from annotator.claims import ExtractedClaim, ground_all, verify_all
 from annotator.models import (
     AnnotatedArticle,
     Article,
@@ -32,6 +32,10 @@ from annotator.speakers import SpeakerRegistry
 from annotator.store import Store
 
 DEFAULT_CONCURRENCY = 8
+DEFAULT_MAX_ARTICLE_CHARS = 1_000_000
+"""Articles longer than this are refused, by either backend: about 250,000 tokens, some
+150 pages; the longest news features are a tenth of it. It bounds what one file can cost
+(requests, time, memory); ``--max-article-chars`` raises it."""
 
 
 @dataclass
@@ -71,13 +75,15 @@ def cache_key(article: Article, backend: Backend) -> CacheKey:
 
 
 def build_result(article: Article, backend: Backend, extraction: Extraction, seconds: float) -> ArticleResult:
-    """Ground leftovers, drop what fails, and give every source one speaker id."""
+    """Ground leftovers, drop what fails, check the fields grounding does not place, and
+    give every source one speaker id."""
     ungrounded = [c for c in extraction.claims if c.spans is None]
     failures = ground_all(article.text, ungrounded)
     failed_ids = {id(f.claim) for f in failures}
     kept = [c for c in extraction.claims if id(c) not in failed_ids]
+    verify_all(article.text, kept)
     dropped = extraction.dropped + [DroppedClaim(content=f.claim.content, reason=f.reason) for f in failures]
-    annotated = to_annotated(article.id, sorted(kept, key=_position))
+    annotated = to_annotated(article.id, sorted(kept, key=_position), restatement_by=backend.name)
     return ArticleResult(
         article=article.id,
         speakers=annotated.speakers,
@@ -109,17 +115,40 @@ def _provenance(article: Article, backend: Backend) -> dict[str, Any]:
     }
 
 
+def _with_metadata(stored: ArticleResult, article: Article, store: Store) -> ArticleResult:
+    """A stored result whose input now tells other metadata (a title mapped with
+    ``--meta-field``, a moved file) gets it, and is rewritten; the claims stay."""
+    current = {key: value for key, value in _provenance_of(article).items() if getattr(stored, key) != value}
+    if not current:
+        return stored
+    updated = stored.model_copy(update=current)
+    store.write(updated, [])
+    return updated
+
+
+def _provenance_of(article: Article) -> dict[str, str | None]:
+    return {"source": article.path, "title": article.title, "url": article.url, "date": article.date,
+            "outlet": article.outlet}
+
+
 def _position(claim: ExtractedClaim) -> int:
     return claim.spans.content[0].start if claim.spans else 0
 
 
-def to_annotated(article_id: str, claims: list[ExtractedClaim]) -> AnnotatedArticle:
-    """Gold-shaped record: speaker entities plus claims that reference them by id."""
+def to_annotated(
+    article_id: str, claims: list[ExtractedClaim], restatement_by: str | None = None
+) -> AnnotatedArticle:
+    """Gold-shaped record: speaker entities plus claims that reference them by id.
+
+    ``restatement_by`` names who wrote the restatements (the backend), so no reader
+    mistakes them for the article's words."""
     registry = SpeakerRegistry()
     out = [
         Claim(
             speaker=registry.resolve(claim.speaker, claim.speaker_type, claim.mention, claim.speaker_role),
             spans=claim.spans,
+            unverified=claim.unverified,
+            restatement_by=restatement_by if claim.restatement else None,
             **claim.labels(),
         )
         for claim in claims
@@ -140,8 +169,24 @@ def failed_result(
     )
 
 
-async def annotate_one(article: Article, backend: Backend) -> tuple[ArticleResult, list[Exchange]]:
-    """Annotate one article; any exception becomes an error result, never a crash."""
+def too_long(article: Article, limit: int | None) -> str | None:
+    """Why the article is refused for its size, or ``None``."""
+    if limit is None or len(article.text) <= limit:
+        return None
+    return (
+        f"article is {len(article.text):,} characters, over the limit of {limit:,} "
+        "(--max-article-chars): split it into smaller files or raise the limit"
+    )
+
+
+async def annotate_one(
+    article: Article, backend: Backend, max_chars: int | None = None
+) -> tuple[ArticleResult, list[Exchange]]:
+    """Annotate one article; any exception becomes an error result, never a crash.
+
+    An article over ``max_chars`` is refused before the backend sees it."""
+    if (refusal := too_long(article, max_chars)) is not None:
+        return failed_result(article, backend, refusal, 0.0), []
     started = time.perf_counter()
     try:
         extraction = await backend.extract(article)
@@ -163,10 +208,12 @@ async def run(
     concurrency: int = DEFAULT_CONCURRENCY,
     force: bool = False,
     progress: Progress | None = None,
+    max_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
 ) -> RunTotals:
     """Annotate ``articles`` concurrently, skipping those whose stored output is fresh.
 
     With ``store=None`` nothing is read or written: the results are only returned.
+    Articles over ``max_chars`` characters fail without reaching the backend.
     """
     totals = RunTotals(articles=len(articles))
     gate = asyncio.Semaphore(max(1, concurrency))
@@ -175,11 +222,11 @@ async def run(
         cached = None
         if store is not None and not force:
             cached = store.fresh(article.id, cache_key(article, backend))
-        if cached is not None:
-            result = cached
+        if cached is not None and store is not None:
+            result = _with_metadata(cached, article, store)
         else:
             async with gate:
-                result, exchanges = await annotate_one(article, backend)
+                result, exchanges = await annotate_one(article, backend, max_chars)
             if store is not None:
                 store.write(result, exchanges)
         totals.add(result, cached is not None)

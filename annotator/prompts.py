@@ -53,6 +53,13 @@ def default_prompt_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "prompts" / "default"
 
 
+def fence_for(text: str, title: str | None = None) -> str:
+    """The marker tag for one piece of untrusted input: a hash of every part of it that
+    is rendered inside the markers (without a title, of the text alone)."""
+    data = text if not title else f"{title}\0{text}"
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:16]
+
+
 class PromptSet:
     """A loaded template folder that renders the messages for one article (or piece)."""
 
@@ -96,10 +103,11 @@ class PromptSet:
     ) -> list[ChatMessage]:
         """System and user messages, the article fenced by markers it cannot forge.
 
-        The markers embed a hash of the text itself, so text inside the article cannot
-        close the data block early and smuggle instructions after it.
+        Everything the input supplies (the title as well as the text) is rendered between
+        the markers, and the markers embed a hash of all of it, so nothing inside can close
+        the data block early and smuggle instructions after it.
         """
-        fence = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        fence = fence_for(text, article.title)
         try:
             system = self._env.get_template("system.j2").render(
                 examples=self.examples, speaker_types=[t.value for t in SpeakerType]

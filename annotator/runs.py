@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Protocol
 
 from annotator import __version__
-from annotator.articles import LoadFailure, load_folder
+from annotator.articles import ArticleSource, LoadFailure, LoadResult
 from annotator.backends import Backend, BackendChoice, BackendConfig, build_backend
 from annotator.models import Article, ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals, run
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals, run
 from annotator.store import RunRecord, SkippedInput, Store
 
 
@@ -30,7 +30,7 @@ class RunObserver(Protocol):
         """The backend is built and the input loaded: ``articles`` are about to run."""
 
     def skipped(self, failure: LoadFailure) -> None:
-        """An input file could not be read; the run goes on without it."""
+        """An input could not be read (or, ``failure.ignored``, is not an input); the run goes on."""
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         """One article finished (or was taken from the store unchanged)."""
@@ -56,6 +56,8 @@ class RunOptions:
     out: Path | None = None
     concurrency: int = DEFAULT_CONCURRENCY
     force: bool = False
+    max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS
+    """Longer articles are refused (an error naming the file); ``None`` for no limit."""
 
 
 @dataclass
@@ -65,6 +67,8 @@ class RunReport:
     record: RunRecord
     results: list[ArticleResult]
     load_failures: list[LoadFailure] = field(default_factory=list)
+    ignored: list[LoadFailure] = field(default_factory=list)
+    """Entries of the input folder that are not articles (hidden, unsupported, outputs): named, not failed."""
 
     @property
     def ok(self) -> bool:
@@ -73,7 +77,7 @@ class RunReport:
 
 
 async def execute(
-    source: Path | Sequence[Article],
+    source: Path | ArticleSource | Sequence[Article],
     config: BackendConfig,
     options: RunOptions | None = None,
     observer: RunObserver | None = None,
@@ -82,36 +86,63 @@ async def execute(
 ) -> RunReport:
     """Annotate a folder (or file) of articles, or given articles, under ``config``.
 
+    A ``Path`` is read with the default field mapping; an :class:`ArticleSource` says how
+    (format, fields, standard input). The output folder is never read as input.
     ``backend`` overrides building one from ``config`` (tests and callers with their own
-    client pass an instance). Raises ``ArticleError`` when ``source`` does not exist and
-    ``PromptError`` for a bad template folder, before any work is done.
+    client pass an instance). Raises, before any work is done, ``OutputError`` when the
+    output folder cannot be used (a file in the way, read-only, held by another run),
+    ``ArticleError`` when ``source`` does not exist and ``PromptError`` for a bad template
+    folder.
     """
     options = options or RunOptions()
-    watch = observer or QuietObserver()
+    store = Store(options.out) if options.out is not None else None
+    if store is not None:
+        store.open()  # OutputError now, before anything is loaded or sent
+    try:
+        return await _execute(source, config, options, observer or QuietObserver(), backend, store)
+    finally:
+        if store is not None:
+            store.abandon()  # a folder this run created and wrote nothing into goes again
+            store.close()
+
+
+async def _execute(
+    source: Path | ArticleSource | Sequence[Article],
+    config: BackendConfig,
+    options: RunOptions,
+    watch: RunObserver,
+    backend: Backend | None,
+    store: Store | None,
+) -> RunReport:
     engine = backend or build_backend(config)
-    articles, failures = _load(source)
+    loaded = _load(source, options.out)
+    articles, failures = loaded.articles, loaded.failures
     automatic = config.choice is BackendChoice.auto and backend is None
     watch.started(engine, automatic, len(articles))
-    for failure in failures:
+    for failure in [*loaded.ignored, *failures]:
         watch.skipped(failure)
     started = datetime.now(UTC)
-    store = Store(options.out) if options.out is not None else None
     totals = await run(
         articles, engine, store,
         concurrency=options.concurrency, force=options.force, progress=watch.article_done,
+        max_chars=options.max_article_chars,
     )
     record = _record(engine, started, datetime.now(UTC), totals, failures)
-    if store is not None:
+    if store is not None and articles:  # a run that found nothing leaves the last run's record alone
         store.write_claims(totals.results)
         store.write_run(record)
-    return RunReport(record=record, results=totals.results, load_failures=failures)
+    return RunReport(record=record, results=totals.results, load_failures=failures, ignored=loaded.ignored)
 
 
-def _load(source: Path | Sequence[Article]) -> tuple[list[Article], list[LoadFailure]]:
+def _load(source: Path | ArticleSource | Sequence[Article], out: Path | None) -> LoadResult:
     if isinstance(source, Path):
-        loaded = load_folder(source)
-        return loaded.articles, loaded.failures
-    return list(source), []
+        source = ArticleSource(source)
+    if isinstance(source, ArticleSource):
+        loaded = LoadResult()
+        for item in source.items(exclude=[out] if out is not None else []):
+            loaded.add(item)
+        return loaded
+    return LoadResult(articles=list(source))
 
 
 def _record(
@@ -139,4 +170,5 @@ def _record(
         dropped_claims=totals.dropped_claims,
         usage=totals.usage,
         load_failures=[SkippedInput(path=f.path, reason=f.reason) for f in failures],
+        article_ids=[result.article for result in totals.results],
     )

@@ -16,7 +16,7 @@ def folder(tmp_path: Path) -> Path:
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02abc")
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 said".encode("latin-1"))
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
-    (tmp_path / "ignored.csv").write_text("a,b", encoding="utf-8")
+    (tmp_path / "ignored.pdf").write_bytes(b"%PDF-1.4")
     sub = tmp_path / "nested"
     sub.mkdir()
     records = [{"id": "wire-1", "text": "A said B.", "title": "T", "url": "https://x.example/1"},
@@ -38,7 +38,10 @@ def test_folder_loads_good_files_and_names_each_broken_one(folder: Path):
     assert "invalid JSON" in reasons["broken.json"]
     jsonl = [f for f in result.failures if "feed.jsonl" in f.path]
     assert {f.path.rsplit(":", 1)[1] for f in jsonl} == {"2", "3"}
-    assert "csv" not in " ".join(f.path for f in result.failures)
+    # an unsupported type is not a failure (the run does not exit 1 for it), but it is named
+    assert "pdf" not in " ".join(f.path for f in result.failures)
+    [pdf] = [f for f in result.ignored if f.path.endswith("ignored.pdf")]
+    assert "unsupported file type .pdf" in pdf.reason
 
 
 def test_json_records_keep_metadata(tmp_path: Path):

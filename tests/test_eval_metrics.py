@@ -143,3 +143,9 @@ def test_per_article_lines(tmp_path: Path) -> None:
     (line,) = result.metrics.per_article
     assert (line.article, line.gold, line.predicted, line.matched) == (ARTICLE_ID, 5, 2, 2)
     assert line.recall == pytest.approx(2 / 5) and line.precision == 1.0
+
+
+def test_kappa_never_leaves_its_range_by_rounding() -> None:
+    """Perfect disagreement is -1; floating point must not make it -1.0000000000000004."""
+    value = hedging_kappa(["none", "low", "high"], ["high", "low", "none"])  # sklearn: -1.0000000000000004
+    assert value is not None and -1.0 <= value <= 1.0

@@ -13,6 +13,7 @@ import json
 import pytest
 
 from annotator.chunking import split
+from annotator.grounding import normalise
 from annotator.llm.settings import ExtractionMode
 from annotator.models import Alignment, Usage
 from annotator.prompts import PromptSet
@@ -60,7 +61,15 @@ async def test_clean_tool_call(
     assert [m["role"] for m in sent.messages] == ["system", "user"]
 
     assert result.ok and result.errors == []
-    assert [c.content for c in result.claims] == [c["content"] for c in answered_claims(sent)]
+    answered = [c["content"] for c in answered_claims(sent)]
+    stored = [c.content for c in result.claims]
+    # Stored verbatim fields are the article's own words at the spans, whatever the tier:
+    # the five exact contents equal the answer, the normalised one is the article's copy.
+    assert stored[:5] + stored[6:] == answered[:5] + answered[6:]
+    assert stored[5] != answered[5] and normalise(stored[5]).text == normalise(answered[5]).text
+    assert stored == [
+        article.text[c.spans.content[0].start : c.spans.content[-1].end] for c in result.claims
+    ]
     assert ungrounded(article.text, result.claims) == []
     alignments = [c.spans.content[0].alignment for c in result.claims]
     # The resident's quote came back with curly apostrophes: found, but not verbatim.
@@ -153,7 +162,11 @@ async def test_claim_ungrounded_on_every_attempt_is_dropped(
     for sent in http_log[1:]:
         assert f"claims[7]: content not found verbatim in the article: {invented!r}" in sent.messages[-1]["content"]
     assert result.ok
-    assert [c.content for c in result.claims] == [c["content"] for c in answered_claims(http_log[-1])[:7]]
+    kept = [c["content"] for c in answered_claims(http_log[-1])[:7]]
+    assert [normalise(c.content).text for c in result.claims] == [normalise(c).text for c in kept]
+    assert all(
+        c.content == article.text[c.spans.content[0].start : c.spans.content[-1].end] for c in result.claims
+    ), "stored contents are the article's words"
     assert ungrounded(article.text, result.claims) == []
     assert result.dropped_claims == 1
     assert result.dropped[0].content == invented

@@ -116,7 +116,10 @@ def test_folder_with_broken_files(cli, folder, tmp_path, http_log, llm_env, key_
     assert sorted(p.name for p in (out / "articles").iterdir()) == ["clinic.json", "ferry.json"]
     assert len((out / "claims.jsonl").read_text().splitlines()) == 5
     clinic_request = next(s for s in http_log if "Vedra" in s.messages[1]["content"])
-    assert '("New clinic opens in Vedra")' in clinic_request.messages[1]["content"], "JSON title reaches the prompt"
+    prompt = clinic_request.messages[1]["content"]
+    assert "Title: New clinic opens in Vedra" in prompt, "JSON title reaches the prompt"
+    assert prompt.index("<<<ARTICLE ") < prompt.index("New clinic") < prompt.index("<<<END ARTICLE "), \
+        "inside the data markers, as untrusted input"
     assert key_leaks(out, llm_env) == []
 
 

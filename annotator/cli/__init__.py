@@ -13,7 +13,10 @@ import typer
 from annotator import __version__
 from annotator.cli import gold
 from annotator.cli.annotate import annotate
+from annotator.cli.compare import compare_command, eval_compare_command
 from annotator.cli.evaluate import eval_command
+from annotator.cli.export import export_command
+from annotator.cli.view import view_command
 
 app = typer.Typer(
     name="annotator",
@@ -40,6 +43,10 @@ def main(
 
 app.command()(annotate)
 app.command("eval")(eval_command)
+app.command("view")(view_command)
+app.command("export")(export_command)
+app.command("compare")(compare_command)
+app.command("eval-compare")(eval_compare_command)
 app.add_typer(gold.app, name="gold")
 
 

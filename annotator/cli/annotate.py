@@ -12,20 +12,43 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from annotator.articles import ArticleError, LoadFailure
+from annotator.articles import ArticleError, ArticleSource, FieldMap, InputFormat, LoadFailure
 from annotator.backends import Backend, BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import ArticleResult
-from annotator.pipeline import DEFAULT_CONCURRENCY, RunTotals
+from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals
 from annotator.prompts import PromptError
 from annotator.runs import RunOptions, RunReport, execute
+from annotator.store import OutputError
+from annotator.terminal import plain
 
 console = Console(stderr=True)
 
 
 def annotate(
-    directory: Path = typer.Argument(..., help="Folder (searched recursively) or single file of articles."),
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder."),
+    source: Path = typer.Argument(
+        ..., metavar="INPUT", help="Folder (searched recursively), single file, or - for standard input."
+    ),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Output folder (never read as input)."),
+    input_format: InputFormat | None = typer.Option(
+        None, "--format", "-f",
+        help="Format of standard input or of a single file (default: the extension; standard input is "
+        "detected as JSON, JSONL, HTML, Markdown with front matter, or text).",
+    ),
+    text_field: str | None = typer.Option(
+        None, "--text-field", help="JSON/JSONL/CSV/TSV field holding the text (default: text, else maintext)."
+    ),
+    id_field: str | None = typer.Option(
+        None, "--id-field", help="Field holding the article id (default: id, else file stem and record number)."
+    ),
+    meta_field: list[str] = typer.Option(
+        [], "--meta-field", metavar="FIELD=NAME",
+        help="Where a record keeps title, url, date or outlet, e.g. title=headline; repeatable. "
+        "JSON names may be dotted (outlet=source.name).",
+    ),
+    follow_symlinks: bool = typer.Option(
+        False, "--follow-symlinks", help="Read links to files outside the folder (never to hidden files)."
+    ),
     backend: BackendChoice = typer.Option(
         BackendChoice.auto, help="auto: the LLM when an endpoint or key is configured, else offline."
     ),
@@ -41,22 +64,41 @@ def annotate(
     force: bool = typer.Option(False, "--force", help="Redo articles whose stored output is current."),
     max_reasks: int = typer.Option(2, min=0, help="Re-asks after an ungrounded or malformed answer."),
     max_article_tokens: int = typer.Option(6000, min=200, help="Longer articles are split into pieces."),
+    max_article_chars: int = typer.Option(
+        DEFAULT_MAX_ARTICLE_CHARS, min=1, help="Longer articles are refused (either backend), naming the file."
+    ),
+    timeout: float = typer.Option(
+        120.0, "--timeout", min=0.1,
+        help="Seconds one request may take in all, however the server sends its bytes; retried after. "
+        "Slow local models need more.",
+    ),
     temperature: float = typer.Option(0.0, min=0.0),
     seed: int | None = typer.Option(42, help="Sampling seed sent to the endpoint."),
 ) -> None:
-    """Annotate every article in DIRECTORY and write grounded claims to --out."""
+    """Annotate every article in INPUT and write grounded claims to --out."""
+    try:
+        fields = FieldMap.parse(text_field, id_field, meta_field)
+    except ArticleError as error:
+        console.print(f"[red]error:[/red] {plain(error)}")
+        raise typer.Exit(2) from error
+    articles = ArticleSource(source, format=input_format, fields=fields, follow_symlinks=follow_symlinks)
     settings = LLMSettings.from_options(
         model, base_url, mode=mode, max_reasks=max_reasks,
-        max_article_tokens=max_article_tokens, temperature=temperature, seed=seed,
+        max_article_tokens=max_article_tokens, temperature=temperature, seed=seed, timeout_seconds=timeout,
     )
     config = BackendConfig(choice=backend, llm=settings, prompts=prompts)
-    options = RunOptions(out=out, concurrency=concurrency, force=force)
+    options = RunOptions(out=out, concurrency=concurrency, force=force, max_article_chars=max_article_chars)
     try:
         with ProgressObserver() as observer:
-            report = asyncio.run(execute(directory, config, options, observer))
-    except (PromptError, ArticleError) as error:
-        console.print(f"[red]error:[/red] {error}")
+            report = asyncio.run(execute(articles, config, options, observer))
+    except (PromptError, ArticleError, OutputError) as error:
+        console.print(f"[red]error:[/red] {plain(error)}")
         raise typer.Exit(2) from error
+    if not report.results:
+        console.print(f"[red]error:[/red] no article found in {plain(source)} "
+                      f"({len(report.load_failures)} failed, {len(report.ignored)} ignored: see above); "
+                      f"nothing was written to {plain(out)}")
+        raise typer.Exit(1)
     _summary(report, out)
     if not report.ok:
         raise typer.Exit(1)
@@ -90,7 +132,10 @@ class ProgressObserver:
         self._task = self._bar.add_task("annotate", total=articles, claims=0, failed=0, cached=0)
 
     def skipped(self, failure: LoadFailure) -> None:
-        console.print(f"[red]skipped[/red] {failure.path}: {failure.reason}")
+        if failure.ignored:
+            console.print(f"[dim]ignored[/dim] {plain(failure.path)}: {plain(failure.reason)}")
+        else:
+            console.print(f"[red]skipped[/red] {plain(failure.path)}: {plain(failure.reason)}")
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         if self._task is not None:
@@ -98,7 +143,7 @@ class ProgressObserver:
                 self._task, advance=1, claims=totals.claims, failed=totals.failed, cached=totals.skipped
             )
         for error in result.errors:
-            console.print(f"[red]failed[/red] {result.source}: {error}")
+            console.print(f"[red]failed[/red] {plain(result.source)}: {plain(error)}")
 
 
 def _announce(engine: Backend, automatic: bool) -> None:
@@ -106,26 +151,28 @@ def _announce(engine: Backend, automatic: bool) -> None:
     how = " (chosen automatically)" if automatic else ""
     if engine.name == "offline":
         reason = ": no endpoint or API key configured" if automatic else ""
-        console.print(f"annotator: offline backend {engine.model}{how}{reason}")
+        console.print(f"annotator: offline backend {plain(engine.model)}{how}{reason}")
     else:
         console.print(
-            f"annotator: LLM backend, model {engine.model} at {engine.endpoint}{how}, "
+            f"annotator: LLM backend, model {plain(engine.model)} at {plain(engine.endpoint)}{how}, "
             f"prompt version {engine.prompt_version}"
         )
 
 
 def _summary(report: RunReport, out: Path) -> None:
     record = report.record
-    table = Table(title=f"annotator run -> {out}")
+    table = Table(title=f"annotator run -> {plain(out)}")
     for column in ("article", "claims", "dropped", "tokens", "status"):
         table.add_column(column, justify="left" if column in ("article", "status") else "right")
     for result in report.results:
         status = "failed" if result.errors else "ok"
-        table.add_row(result.article, str(len(result.claims)), str(result.dropped_claims),
+        table.add_row(plain(result.article), str(len(result.claims)), str(result.dropped_claims),
                       str(result.usage.total_tokens), status)
     for failure in report.load_failures:
-        table.add_row(Path(failure.path).name, "-", "-", "-", "unreadable")
+        table.add_row(plain(Path(failure.path).name), "-", "-", "-", "unreadable")
     console.print(table)
+    if report.ignored:
+        console.print(f"{len(report.ignored)} entries of the input ignored (named above)")
     console.print(
         f"{record.annotated} annotated, {record.skipped} unchanged (skipped), "
         f"{record.failed} failed; {record.claims} claims, "

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from annotator.evaluation.thresholds import Floor, ThresholdError, check_floors, load_suite, parse_floors
+from annotator.terminal import visible
 
 if TYPE_CHECKING:
     from annotator.evaluation.harness import Evaluation
@@ -45,6 +46,9 @@ def eval_command(
     intersect: bool = typer.Option(
         False, "--intersect", help="Score only articles present in both folders (agreement on a subset)."
     ),
+    include_stale: bool = typer.Option(
+        False, "--include-stale", help="Also score outputs the run folder's latest run did not produce."
+    ),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     resamples: int = typer.Option(1000, "--resamples", min=0, help="Bootstrap resamples (0: no confidence intervals)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No tables, only files, floors and the exit code."),
@@ -52,7 +56,7 @@ def eval_command(
     """Score predicted claims against gold: matching, field accuracies, kappa, CIs."""
     # Imported here, not at module level: scipy and scikit-learn take seconds to import,
     # which every other `annotator` command would otherwise pay at start-up.
-    from annotator.evaluation.harness import evaluate, without_cycle_collector
+    from annotator.evaluation.harness import evaluate, stale_warning, without_cycle_collector
     from annotator.evaluation.loading import EvalInputError
     from annotator.evaluation.regression import BaselineError, compare, markdown_section, read_baseline
     from annotator.evaluation.report import markdown, metrics_json, scalar_metrics, write_details
@@ -62,12 +66,15 @@ def eval_command(
         previous = read_baseline(baseline) if baseline else None
         with without_cycle_collector():
             evaluation = evaluate(
-                pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples
+                pred_dir, gold, articles_dir=articles, intersect=intersect, seed=seed, resamples=resamples,
+                include_stale=include_stale,
             )
             data = metrics_json(evaluation)
     except (EvalInputError, ThresholdError, BaselineError) as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {visible(error)}", err=True)
         raise typer.Exit(2) from error
+    if evaluation.stale:  # printed even with --quiet: a score over the wrong articles misleads
+        typer.echo(f"warning: {stale_warning(pred_dir, evaluation.stale, scored=evaluation.stale_scored)}", err=True)
     comparison = compare(baseline, previous, data) if baseline and previous is not None else None
     try:
         if json_out:
@@ -78,7 +85,7 @@ def eval_command(
             extra = [markdown_section(comparison)] if comparison else []
             report.write_text(markdown(evaluation, extra), encoding="utf-8")
     except OSError as error:
-        typer.echo(f"error: cannot write {error.filename}: {error.strerror}", err=True)
+        typer.echo(f"error: cannot write {visible(error.filename)}: {error.strerror}", err=True)
         raise typer.Exit(2) from error
     if not quiet:
         _show(evaluation, comparison)
@@ -94,7 +101,7 @@ def _show(evaluation: Evaluation, comparison: Comparison | None) -> None:
     for renderable in terminal(evaluation):
         console.print(renderable)
     for note in evaluation.metrics.notes:
-        typer.echo(f"note: {note}")
+        typer.echo(f"note: {visible(note)}")
     if comparison:
         _print_comparison(comparison)
 
@@ -104,7 +111,7 @@ def _enforce(metrics: dict[str, float | None], floors: list[Floor]) -> None:
     try:
         checks = check_floors(metrics, floors)
     except ThresholdError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {visible(error)}", err=True)
         raise typer.Exit(2) from error
     for check in checks:
         value = "null (nothing scored)" if check.value is None else f"{check.value:.3f}"
@@ -131,5 +138,5 @@ def _print_comparison(comparison: Comparison) -> None:
             typer.echo(f"  {delta.metric}: {delta.before:.3f} -> {delta.after:.3f} ({delta.change:+.3f})")
     typer.echo(f"  {len(comparison.regressions)} field(s) right -> wrong, {comparison.improvements} wrong -> right")
     for item in comparison.regressions[:20]:
-        typer.echo(f"  - {item.article} claims[{item.gold_index}] {item.field}: {item.content}")
+        typer.echo(f"  - {visible(item.article)} claims[{item.gold_index}] {item.field}: {visible(item.content)}")
 

@@ -8,12 +8,13 @@ import typer
 
 from annotator.gold import GoldFormatError, check_folder, load_texts, text_folder
 from annotator.gold_import import import_brat
+from annotator.terminal import visible
 
 app = typer.Typer(help="Gold files: check them, import existing corpora.", no_args_is_help=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
+    typer.echo(visible(message), err=True)
     return typer.Exit(code)
 
 
@@ -42,7 +43,7 @@ def check(
     except GoldFormatError as error:
         raise _fail(str(error)) from error
     for issue in report.issues:
-        typer.echo(str(issue), err=True)
+        typer.echo(visible(issue), err=True)
     verdict = "FAILED" if report.errors else "ok"
     typer.echo(
         f"gold check {verdict}: {report.files} files, {report.claims} claims, "
@@ -77,14 +78,55 @@ def import_brat_command(
         raise _fail(f"cannot write {error.filename}: {error.strerror}") from error
     for imported in result.manifest.articles:
         if imported.others:
-            typer.echo(f"{imported.article}: took annotator {imported.annotator} (also: {', '.join(imported.others)})")
+            others = ", ".join(imported.others)
+            typer.echo(f"{visible(imported.article)}: took annotator {imported.annotator} (also: {others})")
     for problem in result.errors:
-        typer.echo(problem, err=True)
+        typer.echo(visible(problem), err=True)
+    for warning in result.warnings:
+        typer.echo(f"warning: {visible(warning)}", err=True)
     dropped = sum(a.dropped for a in result.manifest.articles)
     skipped = f", {result.skipped} articles without a rank-{rank} annotation skipped" if result.skipped else ""
     typer.echo(
         f"imported {len(result.manifest.articles)} articles, {result.claims} claims into {out} "
         f"({dropped} relations without source dropped{skipped}; {len(result.errors)} errors)"
     )
+    if result.manifest.articles and not result.claims:
+        typer.echo("error: no claim was imported: no E or R line of these files ties a Content to a Source", err=True)
+        raise typer.Exit(1)
     if result.errors:
+        raise typer.Exit(1)
+
+
+@app.command("import-labelstudio")
+def import_labelstudio_command(
+    export: Path = typer.Argument(..., help="A Label Studio JSON export (Export > JSON): a list of tasks."),
+    out: Path = typer.Option(..., "--out", help="Gold folder to write (<id>.json, _texts/, _import.json)."),
+) -> None:
+    """Convert a Label Studio project labelled with the config of `annotator export --format labelstudio` to gold.
+
+    Per task, the ground-truth annotation if one is marked, else the latest not cancelled.
+    A Content region is a claim; relations join it to its Source, Cue and Hedge regions and
+    to further Content pieces; claims without a Source are dropped (the scheme). The texts
+    are written beside the gold, so `gold check` and `eval` need no --articles.
+    """
+    from annotator.formats.labelstudio import LabelStudioError, import_export
+
+    try:
+        result = import_export(export, out)
+    except LabelStudioError as error:
+        raise _fail(str(error)) from error
+    except OSError as error:
+        raise _fail(f"cannot write {error.filename}: {error.strerror}") from error
+    for problem in result.errors:
+        typer.echo(visible(problem), err=True)
+    for task in result.skipped:
+        typer.echo(f"{task}: no annotation (or only cancelled ones): skipped", err=True)
+    dropped = sum(a.dropped for a in result.manifest.articles)
+    realigned = f", {result.realigned} regions realigned to their text" if result.realigned else ""
+    typer.echo(
+        f"imported {len(result.manifest.articles)} articles, {result.claims} claims into {out} "
+        f"({dropped} contents without a source dropped, {len(result.skipped)} tasks skipped{realigned}; "
+        f"{len(result.errors)} errors)"
+    )
+    if result.errors or not result.manifest.articles:
         raise typer.Exit(1)

@@ -38,6 +38,9 @@ class Evaluation:
     speaker_rule: SpeakerRule
     metrics: Metrics
     matches: list[ArticleMatch]
+    stale: tuple[str, ...] = ()
+    """Outputs in the run folder its latest run did not produce (see ``stale_warning``)."""
+    stale_scored: bool = False
 
 
 def evaluate(
@@ -48,10 +51,14 @@ def evaluate(
     intersect: bool = False,
     seed: int = 0,
     resamples: int = 1000,
+    include_stale: bool = False,
 ) -> Evaluation:
-    """Score a run (or another gold folder) against gold. Raises ``EvalInputError`` on bad input."""
+    """Score a run (or another gold folder) against gold. Raises ``EvalInputError`` on bad input.
+
+    Outputs the run folder's latest run did not produce are not scored (a note says so)
+    unless ``include_stale``."""
     with without_cycle_collector():
-        return _evaluate(pred_dir, gold_dir, articles_dir, intersect, seed, resamples)
+        return _evaluate(pred_dir, gold_dir, articles_dir, intersect, seed, resamples, include_stale)
 
 
 @contextmanager
@@ -72,26 +79,35 @@ def without_cycle_collector() -> Iterator[None]:
 
 
 def _evaluate(
-    pred_dir: Path, gold_dir: Path, articles_dir: Path | None, intersect: bool, seed: int, resamples: int
+    pred_dir: Path, gold_dir: Path, articles_dir: Path | None, intersect: bool, seed: int, resamples: int,
+    include_stale: bool,
 ) -> Evaluation:
-    gold_set, pred_set = load_set(gold_dir), load_set(pred_dir)
+    gold_set, pred_set = load_set(gold_dir), load_set(pred_dir, include_stale=include_stale)
     fallbacks = [d for d in (gold_set.text_dir, pred_set.text_dir) if d is not None]
     finder = TextFinder(articles_dir, fallbacks)
     ids = sorted(gold_set.articles)
     if intersect:
         ids = [i for i in ids if i in pred_set.articles]
-    notes = _set_notes(gold_set, pred_set, ids)
+    notes = _set_notes(gold_set, pred_set, ids, include_stale)
     matches = [
         _match(i, gold_set.articles[i], pred_set.articles.get(i), finder, gold_set.speaker_rule)
         for i in ids
     ]
     metrics = aggregate(matches, seed=seed, resamples=resamples)
     metrics = replace(metrics, notes=tuple(notes) + metrics.notes)
-    return Evaluation(gold_dir, pred_dir, gold_set.speaker_rule, metrics, matches)
+    return Evaluation(gold_dir, pred_dir, gold_set.speaker_rule, metrics, matches, pred_set.stale, include_stale)
 
 
-def _set_notes(gold: AnnotationSet, pred: AnnotationSet, ids: list[str]) -> list[str]:
-    notes = []
+def stale_warning(root: Path, stale: tuple[str, ...], *, scored: bool) -> str:
+    """What eval says of outputs left in a run folder by an earlier run of other inputs."""
+    listed = ", ".join(stale[:5]) + (", ..." if len(stale) > 5 else "")
+    verdict = "scored anyway (--include-stale)" if scored else "not scored (--include-stale scores them)"
+    return (f"{len(stale)} article output(s) in {root / 'articles'} were not produced by the latest run "
+            f"(run.json), left from an earlier run of other inputs: {verdict}: {listed}")
+
+
+def _set_notes(gold: AnnotationSet, pred: AnnotationSet, ids: list[str], include_stale: bool) -> list[str]:
+    notes = [stale_warning(pred.root, pred.stale, scored=include_stale)] if pred.stale else []
     missing = [i for i in ids if i not in pred.articles]
     if missing:
         notes.append(f"{len(missing)} gold article(s) have no prediction (scored as empty): {', '.join(missing[:5])}")

@@ -29,6 +29,7 @@ from annotator.gold import (
 )
 from annotator.grounding import NormalisedText, locate_claim, normalise
 from annotator.models import AnnotatedArticle, ArticleResult, Claim, ClaimSpans
+from annotator.store import Store
 
 
 class EvalInputError(Exception):
@@ -65,6 +66,9 @@ class AnnotationSet:
     is_run: bool
     articles: dict[str, LoadedArticle]
     manifest: ImportManifest | None
+    stale: tuple[str, ...] = ()
+    """Outputs in a run folder that its latest run (``run.json``) did not produce: left from
+    an earlier run of other inputs, and not scored unless asked."""
 
     @property
     def speaker_rule(self) -> SpeakerRule:
@@ -79,8 +83,12 @@ class AnnotationSet:
         return self.manifest.resolve(self.root, self.manifest.text_dir)
 
 
-def load_set(root: Path) -> AnnotationSet:
-    """Load a run folder or a gold folder; every unreadable file is reported at once."""
+def load_set(root: Path, *, include_stale: bool = False) -> AnnotationSet:
+    """Load a run folder or a gold folder; every unreadable file is reported at once.
+
+    In a run folder, outputs of articles the latest run did not have are set apart as
+    ``stale`` (kept with ``include_stale``); a run recorded before ``run.json`` listed its
+    articles keeps every output."""
     if not root.is_dir():
         raise EvalInputError(f"{root}: not a folder")
     is_run = (root / "articles").is_dir()
@@ -101,7 +109,18 @@ def load_set(root: Path) -> AnnotationSet:
             articles[loaded.annotation.article] = loaded
     if issues:
         raise EvalInputError("\n".join(str(issue) for issue in issues))
-    return AnnotationSet(root=root, is_run=is_run, articles=articles, manifest=manifest)
+    stale = _stale(root, articles) if is_run else ()
+    if not include_stale:
+        articles = {key: value for key, value in articles.items() if key not in stale}
+    return AnnotationSet(root=root, is_run=is_run, articles=articles, manifest=manifest, stale=stale)
+
+
+def _stale(root: Path, articles: dict[str, LoadedArticle]) -> tuple[str, ...]:
+    record = Store(root).read_run()
+    if record is None or record.article_ids is None:
+        return ()
+    produced = set(record.article_ids)
+    return tuple(sorted(key for key in articles if key not in produced))
 
 
 def _load_one(path: Path, is_run: bool) -> tuple[LoadedArticle | None, list[GoldIssue]]:

@@ -224,7 +224,8 @@ def hedging_kappa(truth: Sequence[str], guess: Sequence[str]) -> float | None:
         return 1.0
     labels = [h.value for h in HEDGING_ORDER]
     value = cohen_kappa_score([t for t, _ in pairs], [g for _, g in pairs], labels=labels, weights="quadratic")
-    return None if np.isnan(value) else float(value)
+    # kappa lies in [-1, 1]; floating point can land a hair outside (-1.0000000000000004).
+    return None if np.isnan(value) else float(np.clip(value, -1.0, 1.0))
 
 
 def _macro_f1(truth: Sequence[str], guess: Sequence[str]) -> float:

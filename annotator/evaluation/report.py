@@ -19,6 +19,7 @@ from rich.table import Table
 from annotator.evaluation.fields import Field, PreparedClaim
 from annotator.evaluation.harness import Evaluation
 from annotator.evaluation.metrics import Confusion, FieldScore, Metrics, Rate, ViewScore
+from annotator.terminal import plain
 
 SCHEMA_VERSION = 1
 _SKIP_IN_SCALARS = frozenset({"schema_version", "per_article", "items", "notes", "confusion", "f1_ci"})
@@ -223,7 +224,7 @@ def _articles_table(m: Metrics, limit: int) -> Table:
     for column in ("gold", "pred", "author", "matched", "P", "R", "F1", "attr. F1"):
         table.add_column(column, justify="right")
     for a in shown:
-        table.add_row(a.article, str(a.gold), str(a.predicted), str(a.author), str(a.matched),
+        table.add_row(plain(a.article), str(a.gold), str(a.predicted), str(a.author), str(a.matched),
                       fmt(a.precision), fmt(a.recall), fmt(a.f1), fmt(a.attribution_f1))
     return table
 

@@ -4,6 +4,11 @@
 with jittered exponential backoff that honours ``Retry-After``; 400/401/403 are not
 (retrying cannot fix them). The SDK's own retries are off so nothing retries twice.
 Every raw response is metered, so failed attempts are paid for too.
+
+Each attempt has an overall deadline of ``LLMSettings.timeout_seconds``, on top of the
+HTTP client's timeout between two reads: a server that trickles one byte every few
+seconds never trips a read timeout, but it cannot hold an attempt past the deadline. A
+missed deadline is a timeout like any other, so it is retried.
 """
 
 from __future__ import annotations
@@ -37,6 +42,15 @@ NO_KEY = "no-key-configured"
 """Sent when no key is set: local servers accept anything, OpenAI answers 401."""
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+class DeadlineExceeded(openai.APITimeoutError):
+    """An attempt took longer in total than the deadline (``--timeout``)."""
+
+    def __init__(self, request: httpx.Request, seconds: float) -> None:
+        openai.APIConnectionError.__init__(
+            self, message=f"no complete answer within the {seconds:g} s deadline (--timeout)", request=request
+        )
 
 
 def is_transient(error: BaseException) -> bool:
@@ -171,10 +185,20 @@ class Transport:
         async for attempt in retrying:
             with attempt:
                 try:
-                    response = await self._client.chat.completions.create(**kwargs)
+                    response = await self._attempt(kwargs)
                 except openai.APIError as error:
                     meter.record(kwargs, None, self.redact(describe(error)))
                     raise
                 meter.record(kwargs, response, None)
                 return response
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def _attempt(self, kwargs: dict[str, Any]) -> ChatCompletion:
+        """One HTTP request, cut off at the deadline however the bytes arrive."""
+        seconds = self._settings.timeout_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._client.chat.completions.create(**kwargs)
+        except TimeoutError as error:
+            url = str(self._client.base_url).rstrip("/") + "/chat/completions"
+            raise DeadlineExceeded(httpx.Request("POST", url), seconds) from error
