@@ -29,8 +29,6 @@ class Relation:
     cue: tuple[int, ...]
     source: tuple[int, ...]
     content: tuple[tuple[int, int], ...]  # half-open token ranges, in text order
-    confidence: float = 1.0
-    """Mean marginal of the source times that of the content (1.0 for rule relations)."""
 
 
 def window(doc: Document, cue_first: int) -> tuple[int, int]:
@@ -75,10 +73,9 @@ CUE_THRESHOLD = 0.4
 SOURCE_BIAS = 0.3
 CONTENT_BIAS = 0.3
 SOURCE_FALLBACK = 0.05
-CONTENT_FALLBACK = 0.3
 EXTEND_MIN = 0.05
-OTHER_THRESHOLD = 0.4
-MIN_CONFIDENCE = 0.0
+OTHER_THRESHOLD = 0.45
+SURE_CONTENT = 0.9
 EXTEND_REACH = 25
 
 
@@ -98,7 +95,6 @@ class RelationTagger:
         source_bias: float = SOURCE_BIAS,
         content_bias: float = CONTENT_BIAS,
         source_fallback: float = SOURCE_FALLBACK,
-        content_fallback: float = CONTENT_FALLBACK,
     ) -> None:
         self._cue = pycrfsuite.Tagger()
         self._cue.open(str(model_dir / CUE_MODEL))
@@ -109,11 +105,9 @@ class RelationTagger:
         self.source_bias = source_bias
         self.content_bias = content_bias
         self.source_fallback = source_fallback
-        self.content_fallback = content_fallback
         self.extend_min = EXTEND_MIN
         self.other_threshold = OTHER_THRESHOLD
-        self.min_confidence = MIN_CONFIDENCE
-        self.cut_at_sentence = True
+        self.sure_content = SURE_CONTENT
 
     def cues(self, doc: Document) -> list[tuple[int, int]]:
         """Cue token runs, in text order, tidied (:func:`tidy_cues`): a run whose words
@@ -139,7 +133,7 @@ class RelationTagger:
             near = starts[bisect_left(starts, first) : bisect_left(starts, last)]
             others = [s for s in near if s != cue[0]]
             relation = self._relation(doc, first, last, cue, others)
-            if relation is not None and relation.confidence >= self.min_confidence:
+            if relation is not None:
                 out.append(relation)
         return out
 
@@ -152,9 +146,10 @@ class RelationTagger:
         source_p = [marginal("S", k) for k in range(n)]
         lo, hi = cue[0] - first, cue[1] - first
         source = best_segment(source_p, 0, n, self.source_bias, exclude=(lo, hi))
+        doubted = source is None
         if source is None:
             # a source the tagger doubts ("Malian army on Tuesday said"): the strongest
-            # run at a lower bar, kept only if a content is found for it below
+            # run at a lower bar, kept only if the content is one the tagger is sure of
             source = best_segment(source_p, 0, n, self.source_fallback, exclude=(lo, hi))
             if source is None:
                 return None
@@ -165,20 +160,17 @@ class RelationTagger:
             complement = _complement(doc, first + right, last) or _object(doc, cue, first + right, last, others)
             if complement is not None:
                 pieces = [(complement[0] - first, complement[1] - first)]
-            else:
-                pieces = self._pieces(content_p, left, right, n, self.content_fallback)
         if not pieces:
             return None
         pieces = [self._to_sentence_end(doc, first, p, content_p, hi, others) for p in pieces]
         pieces = _interrupted(doc, first, pieces, left, right, others)
-        source_mass = sum(source_p[source[0] : source[1]]) / (source[1] - source[0])
-        inside = [k for a, b in pieces for k in range(a, min(b, n))]
-        content_mass = sum(content_p[k] for k in inside) / len(inside) if inside else 0.0
+        surest = max((content_p[k] for a, b in pieces for k in range(a, min(b, n))), default=0.0)
+        if doubted and surest < self.sure_content:
+            return None
         return Relation(
             tuple(range(*cue)),
             tuple(range(first + source[0], first + source[1])),
             tuple(doc.quotes.complete(first + a, first + b) for a, b in pieces),
-            source_mass * content_mass,
         )
 
 
@@ -210,7 +202,7 @@ class RelationTagger:
         if end > sentence.last:
             # cut only where the next sentence's quotation has a cue of its own
             beyond = first + len(content_p)
-            if self.cut_at_sentence and any(sentence.last <= c < beyond for c in others):
+            if any(sentence.last <= c < beyond for c in others):
                 return piece[0], sentence.last - first
             return piece
         if end >= stop or stop - end > EXTEND_REACH:

@@ -490,10 +490,10 @@ def names_someone(doc: Document, first: int, last: int) -> bool:
     for word in doc.words[first:last]:
         if not word.alpha:
             continue
-        if word.capital or word.lower in PERSON_PRONOUNS | GROUP_PRONOUNS | RELATIVES:
+        if word.lower in PERSON_PRONOUNS | GROUP_PRONOUNS | RELATIVES:
             return True
         if word.lower not in _FUNCTION_WORDS and not word.lower.endswith("ly") and word.lower not in _TRAILING:
-            return True
+            return True  # a name or a noun; "In", "And" capitalised are still function words
     return False
 
 
