@@ -257,9 +257,10 @@ def test_glued_widget_text_is_not_part_of_the_speaker(backend: OfflineBackend) -
     assert text[claim.spans.mention[0].start : claim.spans.mention[0].end] == "JNIM"
 
 
-def test_the_military_and_the_group_resolve_to_sources_not_to_a_tv_channel(backend: OfflineBackend) -> None:
+def test_the_military_and_the_group_resolve_to_sources_not_to_a_channel_or_an_outlet(backend: OfflineBackend) -> None:
     text = (
         "Malian army said the enemy suffered heavy losses in a statement broadcast on national TV.\n"
+        "BBC quoted a spokesman as saying the army had recovered weapons.\n"
         "Earlier, the military reported that the attacks took place in seven towns.\n"
         "A resident told the BBC that gunfire could be heard everywhere.\n"
         "JNIM described its latest assault as coordinated in a statement online.\n"

@@ -98,20 +98,18 @@ def participle_sources(doc: Document, relations: list[Relation]) -> list[Relatio
     of the main clause). Only where the taggers gave it a noun phrase of the main
     clause's content ("Ryan and Trump will meet, Spicer said, adding ..."): elsewhere
     the participle may belong to a clause of its own."""
-    by_cue = sorted(relations, key=lambda r: r.cue[0])
     out: dict[int, Relation] = {}
     words, sentence_of = doc.words, doc.sentence_of
-    for index, relation in enumerate(by_cue):
+    latest: dict[int, Relation] = {}  # sentence -> the relation whose cue came last in it
+    for relation in sorted(relations, key=lambda r: r.cue[0]):
         cue = relation.cue[0]
+        main = latest.get(sentence_of[cue])
+        latest[sentence_of[cue]] = relation
         if not (words[cue].lower.endswith("ing") and cue > 0 and words[cue - 1].lower == ","):
             continue
         if words[cue].lower == "according" or (relation.source and relation.source[0] > cue):
             continue  # ", according to police": the source is named after the cue
-        main = next(
-            (r for r in reversed(by_cue[:index]) if sentence_of[r.cue[0]] == sentence_of[cue] and r.cue[-1] < cue),
-            None,
-        )
-        if main is None or not main.source or main.source[-1] >= cue:
+        if main is None or main.cue[-1] >= cue or not main.source or main.source[-1] >= cue:
             continue
         stolen = any(a <= i < b for i in relation.source for a, b in main.content)
         if stolen or not relation.source:  # the tagger took a noun phrase of the main content

@@ -102,7 +102,7 @@ class SpeakerResolver:
         self._acronym_names = frozenset(self._acronyms.values())
         self._entities: dict[str, Entity] = {}
         self._by_last: dict[str, list[Entity]] = {}
-        self._mentions = MentionSweep(contents)
+        self._mentions = MentionSweep(contents, lex.media_lower)
         mid_sentence = _capitalised_mid_sentence(doc)
         headlines = _title_case_sentences(doc)
         for run in self._runs:
@@ -245,7 +245,7 @@ class SpeakerResolver:
         elif pronoun in {"they", "them", "their"}:
             queries = ((PLURAL, SpeakerType.organization), (ANY,))
         elif pronoun in {"it", "its"}:
-            queries = ((SpeakerType.organization,),)
+            queries = ((SpeakerType.organization, MEDIA),)
         elif pronoun in MALE:
             queries = (((SpeakerType.person, "m"), (SpeakerType.person, None)),)
         elif pronoun in FEMALE:
@@ -260,7 +260,8 @@ class SpeakerResolver:
 
     def _anaphor(self, position: int, mention: str, kind: SpeakerType) -> ResolvedSpeaker:
         """ "the group", "the spokesperson": nearest preceding entity or source of that type."""
-        found = self._mentions.nearest_before(position, (kind,))
+        media = kind is SpeakerType.organization and mention.lower().endswith(_MEDIA_ANAPHORS)
+        found = self._mentions.nearest_before(position, (kind, MEDIA) if media else (kind,))
         if found is None:
             fallback = SpeakerType.organization if kind is SpeakerType.organization else SpeakerType.anonymous
             return ResolvedSpeaker(_clean_description(mention), fallback, None, mention)
@@ -294,6 +295,9 @@ def _plural(noun: str) -> bool:
 
 ANY = "any"
 PLURAL = "plural"
+MEDIA = "media"
+"""News outlets: "it" may be one, "the military" or "the group" never is."""
+_MEDIA_ANAPHORS = ("the outlet", "the newspaper", "the paper", "the network")
 Kind = str | SpeakerType | tuple[SpeakerType, str | None]
 """What an anaphor can refer to: anything, a type, a type with a gender, or a plural."""
 
@@ -325,8 +329,9 @@ class MentionSweep:
     when no salient mention qualifies.
     """
 
-    def __init__(self, demoted: frozenset[int] = frozenset()) -> None:
+    def __init__(self, demoted: frozenset[int] = frozenset(), media: frozenset[str] = frozenset()) -> None:
         self._demoted = demoted  # token positions inside some claim's content
+        self._media = media  # outlet names, lower-cased
         self._known: list[tuple[int, int, Antecedent]] = []  # (position, order, antecedent)
         self._frozen = 0  # mentions of the first pass, in text order
         self._later: list[tuple[int, int, Antecedent]] = []  # a heap of mentions added since
@@ -379,10 +384,14 @@ class MentionSweep:
             antecedent = item[2]
             if isinstance(antecedent, Source):
                 kinds, salient = antecedent.kinds, True
+                if antecedent.speaker.name.lower() in self._media:
+                    kinds = (ANY, MEDIA)
             elif antecedent.place:
                 continue  # "in Kayes": a town is no one's antecedent
             else:
                 kinds = (ANY, antecedent.type, (antecedent.type, antecedent.gender))
+                if antecedent.name.lower() in self._media:
+                    kinds = (ANY, MEDIA)
                 salient = item[0] not in self._demoted
             for table in (self._salient, self._any) if salient else (self._any,):
                 for kind in kinds:
