@@ -407,3 +407,12 @@ def test_noting_is_a_factive_cue(backend: OfflineBackend) -> None:
     claims = _claims(backend, "A witness recounted the morning chaos, noting gunfire near the governor's residence.")
     noting = next(c for c in claims if c.cue == "noting")
     assert noting.stance is Stance.endorse
+
+
+def test_a_document_of_an_organisation_is_attributed_to_it(backend: OfflineBackend) -> None:
+    text = (
+        "The Malian army reported that it had repelled the attacks. "
+        "All were struck by shellfire, the army's statement said."
+    )
+    statement = next(c for c in _claims(backend, text) if c.mention == "the army's statement")
+    assert (statement.speaker, statement.content) == ("Malian army", "All were struck by shellfire")

@@ -121,7 +121,7 @@ class SpeakerResolver:
         """
         mention = self._doc.span_text(first, last)
         words = mention.lower().split()
-        lowered = mention.lower()
+        lowered = _strip_possessive(mention.lower())  # "the army's (statement)" is the army
         if len(words) == 1 and words[0] in RELATIVES:
             return self._antecedent(first, mention, None, relative=True)
         if len(words) == 1 and words[0] in PERSON_PRONOUNS | GROUP_PRONOUNS:
