@@ -243,7 +243,7 @@ async def run(
         stored = await asyncio.to_thread(store.load, article.id) if store is not None else None
         cached = not force and is_fresh(stored, key, article.id)
         if cached and stored is not None and store is not None:
-            result = await asyncio.wrap_future(writer.submit(_with_metadata, stored, article, store))
+            written = writer.submit(_with_metadata, stored, article, store)
         else:
             try:
                 result, exchanges = await annotate_one(article, backend, max_chars)
@@ -252,8 +252,19 @@ async def run(
                 return
             if claims is not None:
                 claims.begin(article.id, had_rows=bool(stored and stored.claims))
-            if store is not None:
-                await asyncio.wrap_future(writer.submit(_save, store, claims, result, exchanges))
+            if store is None:
+                count(result, cached)
+                return
+            written = writer.submit(_save, store, claims, result, exchanges)
+        try:
+            await asyncio.wrap_future(written)
+        except asyncio.CancelledError:
+            if not written.cancelled():  # already being written: it finishes, so it counts
+                count(written.result(), cached)
+            raise
+        count(written.result(), cached)
+
+    def count(result: ArticleResult, cached: bool) -> None:
         totals.add(result, cached)
         if progress is not None:
             progress(result, cached, totals)
@@ -275,12 +286,15 @@ async def run(
     return totals
 
 
-def _save(store: Store, claims: ClaimsTable | None, result: ArticleResult, exchanges: list[Exchange]) -> None:
+def _save(
+    store: Store, claims: ClaimsTable | None, result: ArticleResult, exchanges: list[Exchange]
+) -> ArticleResult:
     """The article's output file, then its rows: in that order, in one call, so a run
     stopped between two articles leaves both complete (the table's journal covers a kill)."""
     store.write(result, exchanges)
     if claims is not None:
         claims.append(result)
+    return result
 
 
 class _Feed:
