@@ -17,7 +17,7 @@ from typing import Protocol
 
 from annotator.claims import ExtractedClaim
 from annotator.llm.settings import LLMSettings
-from annotator.models import Article, DroppedClaim, Exchange, Usage
+from annotator.models import Article, ArticleResult, DroppedClaim, Exchange, Usage
 from annotator.secrets import api_key
 
 
@@ -30,6 +30,9 @@ class Extraction:
     usage: Usage = field(default_factory=Usage)
     chunks: int = 1
     exchanges: list[Exchange] = field(default_factory=list)
+    result: ArticleResult | None = None
+    """The finished result, when the backend built it with ``pipeline.build_result``
+    itself (in a worker process, so that grounding and speakers use every core too)."""
 
 
 class ExtractionFailed(RuntimeError):
@@ -46,12 +49,16 @@ class ExtractionDeferred(RuntimeError):
     writes nothing for it and counts it as deferred; a later run finishes it."""
 
 
-class Backend(Protocol):
-    """A source of claims. ``name``, ``model`` and ``prompt_version`` key the output cache."""
+class Maker(Protocol):
+    """Who made a result: what keys the output cache."""
 
     name: str
     model: str
     prompt_version: str
+
+
+class Backend(Maker, Protocol):
+    """A source of claims. ``name``, ``model`` and ``prompt_version`` key the output cache."""
     endpoint: str | None
     mode: str | None
     """How structured output is requested (LLM backends); ``None`` for others."""
@@ -127,7 +134,7 @@ class OfflineAdapter:
 
     async def extract(self, article: Article) -> Extraction:
         if self._pool is not None:
-            return Extraction(claims=await self._pool.extract(article))
+            return await self._pool.extract(article)
         self._thread = self._thread or ThreadPoolExecutor(1, thread_name_prefix="annotator-offline")
         future = self._thread.submit(self._backend.extract_claims, article)
         return Extraction(claims=await asyncio.wrap_future(future))

@@ -20,7 +20,7 @@ from typing import Any
 
 from annotator import __version__
 from annotator.articles import LoadFailure
-from annotator.backends import Backend, Extraction, ExtractionDeferred, ExtractionFailed
+from annotator.backends import Backend, Extraction, ExtractionDeferred, ExtractionFailed, Maker
 from annotator.claims import ExtractedClaim, ground_all, verify_all
 from annotator.models import (
     AnnotatedArticle,
@@ -79,7 +79,7 @@ def cache_key(article: Article, backend: Backend) -> CacheKey:
     return CacheKey(article.sha256, backend.name, backend.model, backend.prompt_version)
 
 
-def build_result(article: Article, backend: Backend, extraction: Extraction, seconds: float) -> ArticleResult:
+def build_result(article: Article, backend: Maker, extraction: Extraction, seconds: float) -> ArticleResult:
     """Ground leftovers, drop what fails, check the fields grounding does not place, and
     give every source one speaker id."""
     ungrounded = [c for c in extraction.claims if c.spans is None]
@@ -102,7 +102,7 @@ def build_result(article: Article, backend: Backend, extraction: Extraction, sec
     )
 
 
-def _provenance(article: Article, backend: Backend) -> dict[str, Any]:
+def _provenance(article: Article, backend: Maker) -> dict[str, Any]:
     """What the result says of its input and its maker: the cache key, the text and
     what the input told of the article."""
     return {
@@ -204,7 +204,11 @@ async def annotate_one(
     except Exception as error:  # noqa: BLE001 - one article must not stop the folder
         message = f"{type(error).__name__}: {error}"
         return failed_result(article, backend, message, time.perf_counter() - started), []
-    result = build_result(article, backend, extraction, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if extraction.result is not None:  # built in a worker process
+        result = extraction.result.model_copy(update={"seconds": round(seconds, 3)})
+    else:
+        result = build_result(article, backend, extraction, seconds)
     return result, extraction.exchanges
 
 

@@ -18,18 +18,19 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
-from annotator.claims import ExtractedClaim
+from annotator.backends import Extraction
 from annotator.models import Article
 
 if TYPE_CHECKING:
     from annotator.offline.backend import OfflineBackend
 
-_PRELOAD = "annotator.offline.backend"
+_PRELOAD = ["annotator.offline.backend", "annotator.pipeline"]
 _backend: OfflineBackend | None = None
 """The worker process's own backend, built by :func:`_start_worker`."""
 
@@ -54,16 +55,24 @@ def _start_worker() -> None:
     _backend = OfflineBackend()
 
 
-def _extract(article: Article) -> list[ExtractedClaim]:
+def _annotate(article: Article) -> Extraction:
+    """The article's finished result, built here: extraction, then the pipeline's own
+    grounding, verification and speakers (CPU-bound too), so all of it uses every core."""
+    from annotator.pipeline import build_result
+
     if _backend is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker started without its backend")
-    return _backend.extract_claims(article)
+    started = time.perf_counter()
+    extraction = Extraction(claims=_backend.extract_claims(article))
+    extraction.result = build_result(article, _backend, extraction, time.perf_counter() - started)
+    extraction.claims = []  # the result holds them; no need to send them twice
+    return extraction
 
 
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([_PRELOAD])
+        context.set_forkserver_preload(_PRELOAD)
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
@@ -71,14 +80,14 @@ def _context() -> multiprocessing.context.BaseContext:
 class WorkerPool:
     """``workers`` processes, each with an offline backend, started on first use."""
 
-    def __init__(self, workers: int, task: Callable[[Article], list[ExtractedClaim]] | None = None) -> None:
+    def __init__(self, workers: int, task: Callable[[Article], Extraction] | None = None) -> None:
         self.workers = max(1, workers)
-        self._task = task or _extract
+        self._task = task or _annotate
         """What a worker runs per article (a module-level function: it is sent by name)."""
         self._pool: ProcessPoolExecutor | None = None
 
-    async def extract(self, article: Article) -> list[ExtractedClaim]:
-        """The article's claims, computed in a worker process.
+    async def extract(self, article: Article) -> Extraction:
+        """The article's claims and finished result, computed in a worker process.
 
         A worker that dies (killed for its memory by the system, say) fails the articles
         it held, never the run: the pool is replaced for the articles after them."""

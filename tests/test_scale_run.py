@@ -218,9 +218,9 @@ def _dies_on_boom(article):
     """A worker task that kills its process on one article, as the OOM killer would."""
     if article.id == "boom":
         os._exit(9)
-    from annotator.workers import _extract
+    from annotator.workers import _annotate
 
-    return _extract(article)
+    return _annotate(article)
 
 
 async def test_a_dying_worker_fails_its_article_not_the_run():
