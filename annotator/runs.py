@@ -1,33 +1,39 @@
-"""One annotation run end to end: build the backend, load, annotate, write the folder.
+"""One annotation run end to end: build the backend, stream the input, annotate, write.
 
 Every entry point runs through :func:`execute`: the command line (which only parses
 options and draws progress through a :class:`RunObserver`), the Python API
-(:func:`annotator.annotate`), and the tests. A run with an output folder writes every
-article's result as it finishes, then ``claims.jsonl`` and ``run.json``; a run without
-one only returns its results.
+(:func:`annotator.annotate`), and the tests. A run with an output folder streams its
+input, writes every article's result and claim rows as it finishes, and ``run.json``
+last, holding only article ids; a run without one returns its results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from annotator import __version__
-from annotator.articles import ArticleSource, LoadFailure, LoadResult
+from annotator.articles import ArticleSource, LoadFailure
 from annotator.backends import Backend, BackendChoice, BackendConfig, build_backend
 from annotator.models import Article, ArticleResult
+from annotator.parts import Shard, part_dir
 from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals, run
-from annotator.store import RunRecord, SkippedInput, Store
+from annotator.store import CLAIMS_FILE, RunRecord, SkippedInput, Store, StoredResults
+
+Source = Path | ArticleSource | Iterable[Article | LoadFailure]
+"""What a run reads: a folder or file, an :class:`ArticleSource`, or articles (any
+iterable, read as it goes; failures in it are reported as a folder's are)."""
 
 
 class RunObserver(Protocol):
     """What a caller may watch of a run; every method is optional in spirit (no-ops)."""
 
-    def started(self, backend: Backend, automatic: bool, articles: int) -> None:
-        """The backend is built and the input loaded: ``articles`` are about to run."""
+    def started(self, backend: Backend, automatic: bool, articles: int | None) -> None:
+        """The backend is built: ``articles`` are about to run (``None``: a folder,
+        streamed, whose count is known only at the end)."""
 
     def skipped(self, failure: LoadFailure) -> None:
         """An input could not be read (or, ``failure.ignored``, is not an input); the run goes on."""
@@ -39,7 +45,7 @@ class RunObserver(Protocol):
 class QuietObserver:
     """Watches nothing: the API's default."""
 
-    def started(self, backend: Backend, automatic: bool, articles: int) -> None:
+    def started(self, backend: Backend, automatic: bool, articles: int | None) -> None:
         pass
 
     def skipped(self, failure: LoadFailure) -> None:
@@ -58,26 +64,40 @@ class RunOptions:
     force: bool = False
     max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS
     """Longer articles are refused (an error naming the file); ``None`` for no limit."""
+    shard: Shard | None = None
+    """Annotate only this shard of the input (by article id); implies ``part``."""
+    part: str | None = None
+    """Write this run's claims table and record under ``OUT/parts/<part>/`` so that
+    several runs can share one output folder (see :mod:`annotator.parts`)."""
+
+    @property
+    def part_name(self) -> str | None:
+        return self.part or (self.shard.part if self.shard else None)
 
 
 @dataclass
 class RunReport:
-    """What a run did: its results in input order, the inputs it skipped, its record."""
+    """What a run did: its results in input order, the inputs it skipped, its record.
+
+    ``results`` is a list when the run wrote nothing; with an output folder it reads
+    each result from there on access (the run itself keeps only ids)."""
 
     record: RunRecord
-    results: list[ArticleResult]
+    results: Sequence[ArticleResult]
     load_failures: list[LoadFailure] = field(default_factory=list)
     ignored: list[LoadFailure] = field(default_factory=list)
     """Entries of the input folder that are not articles (hidden, unsupported, outputs): named, not failed."""
+    found: int = 0
+    """Articles the input held (with ``--shard``, other shards' too)."""
 
     @property
     def ok(self) -> bool:
-        """Every input was read and every article annotated without error."""
-        return not self.load_failures and all(result.ok for result in self.results)
+        """Every input was read and every article annotated without error, to the end."""
+        return self.record.failed == 0 and not self.record.interrupted
 
 
 async def execute(
-    source: Path | ArticleSource | Sequence[Article],
+    source: Source,
     config: BackendConfig,
     options: RunOptions | None = None,
     observer: RunObserver | None = None,
@@ -86,20 +106,26 @@ async def execute(
 ) -> RunReport:
     """Annotate a folder (or file) of articles, or given articles, under ``config``.
 
+    Articles stream from the source and each result is written as it finishes, its
+    claims appended to ``claims.jsonl``; ``run.json`` comes last. Interrupted (Ctrl-C:
+    the task is cancelled), the run stops within a second, keeps every finished
+    article, records ``interrupted`` in ``run.json`` and re-raises.
+
     A ``Path`` is read with the default field mapping; an :class:`ArticleSource` says how
     (format, fields, standard input). The output folder is never read as input.
     ``backend`` overrides building one from ``config`` (tests and callers with their own
-    client pass an instance). Raises, before any work is done, ``OutputError`` when the
-    output folder cannot be used (a file in the way, read-only, held by another run),
-    ``ArticleError`` when ``source`` does not exist and ``PromptError`` for a bad template
-    folder.
+    client pass an instance; it stays theirs to close). Raises, before any work is done,
+    ``OutputError`` when the output folder cannot be used (a file in the way, read-only,
+    held by another run of the same part), ``ArticleError`` when ``source`` does not
+    exist and ``PromptError`` for a bad template folder.
     """
     options = options or RunOptions()
+    part = part_dir(options.out, options.part_name) if options.out and options.part_name else None
     store = Store(options.out) if options.out is not None else None
     if store is not None:
-        store.open()  # OutputError now, before anything is loaded or sent
+        store.open(part=part)  # OutputError now, before anything is loaded or sent
     try:
-        return await _execute(source, config, options, observer or QuietObserver(), backend, store)
+        return await _execute(source, config, options, observer or QuietObserver(), backend, store, part)
     finally:
         if store is not None:
             store.abandon()  # a folder this run created and wrote nothing into goes again
@@ -107,42 +133,102 @@ async def execute(
 
 
 async def _execute(
-    source: Path | ArticleSource | Sequence[Article],
+    source: Source,
     config: BackendConfig,
     options: RunOptions,
     watch: RunObserver,
     backend: Backend | None,
     store: Store | None,
+    part: Path | None,
 ) -> RunReport:
+    items = _items(source, options.out)  # raises ArticleError at once for a missing folder
     engine = backend or build_backend(config)
-    loaded = _load(source, options.out)
-    articles, failures = loaded.articles, loaded.failures
     automatic = config.choice is BackendChoice.auto and backend is None
-    watch.started(engine, automatic, len(articles))
-    for failure in [*loaded.ignored, *failures]:
+    watch.started(engine, automatic, len(source) if isinstance(source, Sized) else None)
+    table = store.claims_table(part / CLAIMS_FILE if part else None).open() if store is not None else None
+    collected = _Collector(keep=store is None)
+    failures: list[LoadFailure] = []
+    ignored: list[LoadFailure] = []
+
+    def skipped(failure: LoadFailure) -> None:
+        (ignored if failure.ignored else failures).append(failure)
         watch.skipped(failure)
+
+    def done(result: ArticleResult, cached: bool, totals: RunTotals) -> None:
+        collected.add(result)
+        watch.article_done(result, cached, totals)
+
     started = datetime.now(UTC)
-    totals = await run(
-        articles, engine, store,
-        concurrency=options.concurrency, force=options.force, progress=watch.article_done,
-        max_chars=options.max_article_chars,
+    totals = RunTotals()
+    interrupted = True
+    try:
+        await run(
+            _selected(items, options.shard, collected), engine, store,
+            concurrency=_lanes(options.concurrency, engine), force=options.force,
+            progress=done, skipped=skipped, claims=table, totals=totals, max_chars=options.max_article_chars,
+        )
+        interrupted = False
+    finally:
+        if table is not None:
+            table.close(touch=collected.found > 0)
+        if backend is None:
+            await engine.aclose()
+        record = _record(engine, started, datetime.now(UTC), totals, failures, collected.ids,
+                         interrupted, options.part_name)
+        if store is not None and collected.found:  # a run that found nothing leaves the last run's record alone
+            (Store(part) if part else store).write_run(record)
+    results: Sequence[ArticleResult] = (
+        collected.results() if store is None else StoredResults(store, collected.ids)
     )
-    record = _record(engine, started, datetime.now(UTC), totals, failures)
-    if store is not None and articles:  # a run that found nothing leaves the last run's record alone
-        store.write_claims(totals.results)
-        store.write_run(record)
-    return RunReport(record=record, results=totals.results, load_failures=failures, ignored=loaded.ignored)
+    return RunReport(record=record, results=results, load_failures=failures, ignored=ignored, found=collected.found)
 
 
-def _load(source: Path | ArticleSource | Sequence[Article], out: Path | None) -> LoadResult:
+def _items(source: Source, out: Path | None) -> Iterable[Article | LoadFailure]:
     if isinstance(source, Path):
         source = ArticleSource(source)
     if isinstance(source, ArticleSource):
-        loaded = LoadResult()
-        for item in source.items(exclude=[out] if out is not None else []):
-            loaded.add(item)
-        return loaded
-    return LoadResult(articles=list(source))
+        return source.items(exclude=[out] if out is not None else [])
+    return source
+
+
+def _lanes(concurrency: int, engine: Backend) -> int:
+    """Enough articles in flight to keep every worker process busy."""
+    return max(concurrency, getattr(engine, "workers", 0) * 2)
+
+
+def _selected(
+    items: Iterable[Article | LoadFailure], shard: Shard | None, collected: _Collector
+) -> Iterator[Article | LoadFailure]:
+    """The items this run annotates (its shard), their ids noted in input order."""
+    for item in items:
+        if isinstance(item, Article):
+            collected.found += 1
+            if shard is not None and not shard.takes(item.id):
+                continue
+            collected.order(item.id)
+        yield item
+
+
+class _Collector:
+    """The run's results in input order: the results themselves only when nothing is
+    written (the API's in-memory contract), else only their ids."""
+
+    def __init__(self, keep: bool) -> None:
+        self._keep = keep
+        self.found = 0
+        """Articles in the input, this run's shard or not."""
+        self.ids: list[str] = []
+        self._results: dict[str, ArticleResult] = {}
+
+    def order(self, article_id: str) -> None:
+        self.ids.append(article_id)
+
+    def add(self, result: ArticleResult) -> None:
+        if self._keep:
+            self._results[result.article] = result
+
+    def results(self) -> list[ArticleResult]:
+        return [self._results[i] for i in self.ids if i in self._results]
 
 
 def _record(
@@ -151,6 +237,9 @@ def _record(
     finished: datetime,
     totals: RunTotals,
     failures: list[LoadFailure],
+    ids: list[str],
+    interrupted: bool,
+    part: str | None,
 ) -> RunRecord:
     return RunRecord(
         annotator_version=__version__,
@@ -168,7 +257,10 @@ def _record(
         failed=totals.failed + len(failures),
         claims=totals.claims,
         dropped_claims=totals.dropped_claims,
+        deferred=totals.deferred,
         usage=totals.usage,
         load_failures=[SkippedInput(path=f.path, reason=f.reason) for f in failures],
-        article_ids=[result.article for result in totals.results],
+        article_ids=ids,
+        interrupted=interrupted,
+        part=part,
     )

@@ -70,9 +70,15 @@ class LLMBackend:
             settings, key if key is not None else api_key(), http_client=http_client, sleep=sleep
         )
         self.endpoint: str | None = self._transport.endpoint
+        self.rate_limiter = self._transport.limiter
+        """Shared by every request of the run (see :mod:`annotator.llm.ratelimit`)."""
         self.mode: str | None = settings.mode.value
         self._count_tokens = count_tokens or token_counter(settings.model)
         self._sleep = sleep
+
+    async def aclose(self) -> None:
+        """Close the connections of the run's client."""
+        await self._transport.aclose()
 
     async def extract(self, article: Article) -> Extraction:
         """Annotate each piece of the article and merge the pieces' claims.
@@ -81,12 +87,12 @@ class LLMBackend:
         so a failed article is still paid for in the totals and can be inspected.
         """
         meter = Meter()
-        pieces = split(article.text, self.settings.max_article_tokens, self._count_tokens)
+        pieces = self.pieces(article)
         claims: list[ExtractedClaim] = []
         dropped: list[DroppedClaim] = []
         try:
             for number, piece in enumerate(pieces, 1):
-                found, lost = await self._extract_piece(article, piece, number, len(pieces), meter)
+                found, lost = await self.extract_piece(article, piece, number, len(pieces), meter)
                 claims.extend(found)
                 dropped.extend(lost)
         except Exception as error:
@@ -100,9 +106,16 @@ class LLMBackend:
             exchanges=meter.exchanges,
         )
 
-    async def _extract_piece(
+    def pieces(self, article: Article) -> list[Piece]:
+        """The pieces the article is sent in: one, unless it is longer than the budget."""
+        return split(article.text, self.settings.max_article_tokens, self._count_tokens)
+
+    async def extract_piece(
         self, article: Article, piece: Piece, number: int, count: int, meter: Meter
     ) -> tuple[list[ExtractedClaim], list[DroppedClaim]]:
+        """One piece's claims (piece ``number`` of ``count``), re-asked as needed. Pieces
+        do not depend on one another: the batch API sends every piece's first request
+        at once by calling this per piece (:mod:`annotator.batch`)."""
         messages = [m.as_dict() for m in self.prompts.render(article, piece.text, number, count)]
 
         async def send(*args: Any, **kwargs: Any) -> ChatCompletion:

@@ -37,6 +37,10 @@ class LLMSettings:
     transport_attempts: int = 6
     timeout_seconds: float = 120.0
     max_article_tokens: int = 6000
+    requests_per_minute: float | None = None
+    """The run's pace (``--rpm``); ``None``: learned from the server's rate-limit headers."""
+    tokens_per_minute: float | None = None
+    """Tokens per minute (``--tpm``) as rate limits count them; ``None``: learned."""
 
     @classmethod
     def from_options(cls, model: str | None, base_url: str | None, **overrides: Any) -> LLMSettings:

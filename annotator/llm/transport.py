@@ -5,6 +5,12 @@ with jittered exponential backoff that honours ``Retry-After``; 400/401/403 are 
 (retrying cannot fix them). The SDK's own retries are off so nothing retries twice.
 Every raw response is metered, so failed attempts are paid for too.
 
+Every attempt passes through the run's :class:`~annotator.llm.ratelimit.RateLimiter`,
+shared by all requests of the run: it paces them, bounds how many are in flight, and
+after a 429 pauses the whole run (jittered), so a rate-limited attempt waits there and
+not in the retry loop. Rate-limit answers have their own allowance of attempts
+(``RATE_LIMIT_ATTEMPTS``): the run slowing down for them is the cure, not a failure.
+
 Each attempt has an overall deadline of ``LLMSettings.timeout_seconds``, on top of the
 HTTP client's timeout between two reads: a server that trickles one byte every few
 seconds never trips a read timeout, but it cannot hold an attempt past the deadline. A
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,15 +36,17 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    stop_after_attempt,
     wait_random_exponential,
 )
 
+from annotator.llm.ratelimit import RateLimiter, jitter_spread
 from annotator.llm.settings import LLMSettings
 from annotator.models import Exchange, Usage
 from annotator.secrets import redact
 
 RETRY_AFTER_CAP_SECONDS = 120.0
+RATE_LIMIT_ATTEMPTS = 30
+"""Attempts of one request answered 429 (rate limit, not quota) before it fails."""
 NO_KEY = "no-key-configured"
 """Sent when no key is set: local servers accept anything, OpenAI answers 401."""
 
@@ -64,6 +73,11 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError):
         return error.__cause__ is None or isinstance(error.__cause__, httpx.TransportError)
     return isinstance(error, (openai.InternalServerError, openai.APITimeoutError))
+
+
+def is_rate_limited(error: BaseException | None) -> bool:
+    """A 429 that waiting cures (a rate limit), not an exhausted quota."""
+    return isinstance(error, openai.RateLimitError) and not _insufficient_quota(error)
 
 
 def describe(error: BaseException) -> str:
@@ -119,6 +133,33 @@ class WaitRetryAfter:
         return min(asked, self._cap) if asked is not None else self._fallback(state)
 
 
+class WaitForServer:
+    """Tenacity wait for one request: none after a rate limit (the run's limiter already
+    pauses every request, jittered), else the server's ``Retry-After`` plus jitter (so
+    requests told the same moment do not return at it together), else the fallback."""
+
+    def __init__(self, fallback: Callable[[RetryCallState], float], cap: float, rng: random.Random) -> None:
+        self._asked = WaitRetryAfter(lambda state: -1.0, cap)
+        self._fallback = fallback
+        self._rng = rng
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if is_rate_limited(error):
+            return 0.0
+        asked = self._asked(state)
+        if asked < 0:
+            return self._fallback(state)
+        return asked + self._rng.uniform(0.0, jitter_spread(asked))
+
+
+def estimate_tokens(request: dict[str, Any]) -> int:
+    """Tokens a request may cost before it is sent (what rate limits count): its JSON at
+    four characters a token, plus the answer it allows (``max_tokens``, when sent)."""
+    answer = request.get("max_completion_tokens") or request.get("max_tokens") or 0
+    return len(json.dumps(request, default=str)) // 4 + int(answer)
+
+
 @dataclass
 class Meter:
     """Per-article accounting shared by every request of that article."""
@@ -156,10 +197,17 @@ class Transport:
         *,
         http_client: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
+        limiter: RateLimiter | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._settings = settings
         self._key = api_key
         self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.limiter = limiter or RateLimiter(
+            settings.requests_per_minute, settings.tokens_per_minute, sleep=sleep, rng=self._rng
+        )
+        self._callers_client = http_client is not None
         self._client = openai.AsyncOpenAI(
             api_key=api_key or NO_KEY,
             base_url=settings.base_url,
@@ -169,36 +217,62 @@ class Transport:
         )
         self.endpoint = urlparse(str(self._client.base_url)).hostname
 
+    async def aclose(self) -> None:
+        """Close the connections, unless the caller passed its own client (theirs to close)."""
+        if not self._callers_client:
+            await self._client.close()
+
     def redact(self, text: str) -> str:
         """``text`` without the key this transport sends, or anything key-shaped."""
         return redact(text, self._key)
 
     async def send(self, meter: Meter, **kwargs: Any) -> ChatCompletion:
         """One logical request: retried on transient faults, every attempt metered."""
+        faults = {"rate_limited": 0, "other": 0}
+
+        def spent(state: RetryCallState) -> bool:
+            return (
+                faults["other"] >= self._settings.transport_attempts
+                or faults["rate_limited"] >= RATE_LIMIT_ATTEMPTS
+            )
+
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._settings.transport_attempts),
+            stop=spent,
             retry=retry_if_exception(is_transient),
-            wait=WaitRetryAfter(wait_random_exponential(multiplier=1, max=60), RETRY_AFTER_CAP_SECONDS),
+            wait=WaitForServer(
+                wait_random_exponential(multiplier=1, max=60), RETRY_AFTER_CAP_SECONDS, self._rng
+            ),
             sleep=self._sleep,
             reraise=True,
         )
+        estimate = estimate_tokens(kwargs)
         async for attempt in retrying:
             with attempt:
-                try:
-                    response = await self._attempt(kwargs)
-                except openai.APIError as error:
-                    meter.record(kwargs, None, self.redact(describe(error)))
-                    raise
+                async with self.limiter.request(estimate) as permit:
+                    try:
+                        response, headers = await self._attempt(kwargs)
+                    except openai.APIError as error:
+                        rate_limited = is_rate_limited(error)
+                        faults["rate_limited" if rate_limited else "other"] += 1
+                        if rate_limited:
+                            said = error.response.headers if isinstance(error, openai.APIStatusError) else {}
+                            permit.rate_limited(said, retry_after_seconds(error))
+                        meter.record(kwargs, None, self.redact(describe(error)))
+                        raise
+                    used = response.usage.total_tokens if response.usage is not None else None
+                    permit.succeeded(headers, used)
                 meter.record(kwargs, response, None)
                 return response
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _attempt(self, kwargs: dict[str, Any]) -> ChatCompletion:
-        """One HTTP request, cut off at the deadline however the bytes arrive."""
+    async def _attempt(self, kwargs: dict[str, Any]) -> tuple[ChatCompletion, httpx.Headers]:
+        """One HTTP request, cut off at the deadline however the bytes arrive; the answer
+        and its headers (the rate limiter reads the server's limits there)."""
         seconds = self._settings.timeout_seconds
         try:
             async with asyncio.timeout(seconds):
-                return await self._client.chat.completions.create(**kwargs)
+                raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
+                return raw.parse(), raw.headers
         except TimeoutError as error:
             url = str(self._client.base_url).rstrip("/") + "/chat/completions"
             raise DeadlineExceeded(httpx.Request("POST", url), seconds) from error
