@@ -18,10 +18,12 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from annotator.backends import Extraction
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from annotator.offline.backend import OfflineBackend
 
 _PRELOAD = ["annotator.offline.backend", "annotator.pipeline"]
+_WATCH_SECONDS = 0.5
+"""How often a worker checks that its run is still there."""
 _backend: OfflineBackend | None = None
 """The worker process's own backend, built by :func:`_start_worker`."""
 
@@ -47,9 +51,42 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _start_worker() -> None:
+def _watch_run(run: int) -> None:
+    """End this worker when the run that started it has ended.
+
+    A run killed outright (SIGKILL, the OOM killer) cannot terminate its workers, and the
+    fork server outlives it as long as they live, so no parent-death signal reaches them:
+    without this they would go on annotating, orphaned, for as long as their article
+    takes. A daemon thread looks at the run every half second.
+    """
+
+    def watch() -> None:
+        while _alive(run):
+            time.sleep(_WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="annotator-run-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (a zombie has ended: it only awaits its reaper)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except OSError:  # pragma: no cover - no /proc (macOS): ask the kernel instead
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return state != "Z"
+
+
+def _start_worker(run: int) -> None:
     global _backend
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops
+    _watch_run(run)
     from annotator.offline.backend import OfflineBackend
 
     _backend = OfflineBackend()
@@ -92,7 +129,9 @@ class WorkerPool:
         A worker that dies (killed for its memory by the system, say) fails the articles
         it held, never the run: the pool is replaced for the articles after them."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_start_worker)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=_context(), initializer=_start_worker, initargs=(os.getpid(),)
+            )
         pool = self._pool
         try:
             return await asyncio.wrap_future(pool.submit(self._task, article))

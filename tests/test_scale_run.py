@@ -25,6 +25,7 @@ from annotator.cli import app
 from annotator.models import ArticleResult
 from annotator.parts import PartError, Shard
 from annotator.store import CLAIMS_FILE, CLAIMS_JOURNAL, Store, claim_rows
+from annotator.workers import _alive
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "examples" / "articles"
@@ -236,3 +237,45 @@ async def test_a_dying_worker_fails_its_article_not_the_run():
         assert await pool.extract(Article(id="after", text=text, path="a")), "a new pool takes the next article"
     finally:
         pool.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+def test_workers_do_not_outlive_a_killed_run(tmp_path: Path):
+    """SIGKILL leaves the run no chance to stop its workers; they must not go on, orphaned,
+    annotating a long article for minutes."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sentence = "The minister said the plan would work, and officials agreed with him. "
+    (folder / "long.txt").write_text(sentence * 30_000, encoding="utf-8")
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from annotator.cli import app; app()", "annotate", str(folder),
+               "--out", str(out), "--backend", "offline", "--workers", "1", "--max-article-chars", "5000000"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not workers:
+        workers = _descendants(process.pid, depth=2)
+        time.sleep(0.1)
+    assert workers, "no worker process started"
+    time.sleep(1.0)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "workers still running after their run was killed"
+
+
+def _descendants(pid: int, depth: int) -> list[int]:
+    """Processes ``depth`` generations below ``pid`` (run -> fork server -> worker)."""
+    level = [pid]
+    for _ in range(depth):
+        level = [int(child) for parent in level for child in _children(parent)]
+    return level
+
+
+def _children(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
