@@ -416,3 +416,12 @@ def test_a_document_of_an_organisation_is_attributed_to_it(backend: OfflineBacke
     )
     statement = next(c for c in _claims(backend, text) if c.mention == "the army's statement")
     assert (statement.speaker, statement.content) == ("Malian army", "All were struck by shellfire")
+
+
+def test_the_complementiser_after_the_cue_is_left_out(backend: OfflineBackend) -> None:
+    """The guidelines: "said that it ..." gives ``it ...``; a quoted or fronted "That" is
+    the source's own word."""
+    claim = _only(backend, "The ministry said that the bridge would reopen in May.\n")
+    assert claim.content == "the bridge would reopen in May"
+    quoted = _only(backend, '"That is not true," the minister said.\n')
+    assert quoted.content == "That is not true"

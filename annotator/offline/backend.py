@@ -253,8 +253,10 @@ def content_pieces(doc: Document, relation: Relation) -> tuple[list[tuple[int, i
     """
     pieces: list[tuple[int, int]] = []
     quoted = partial = 0
-    for first, last in relation.content:
+    for number, (first, last) in enumerate(relation.content):
         first, last = _strip_punctuation(doc, first, last)
+        if number == 0 and _complementiser(doc, relation, first, last):
+            first += 1
         quote = doc.quotes.starting_at(first) if first < last else None
         if quote is not None and _whole_quote(doc, quote.close, quote.end, last):
             quoted += 1
@@ -270,6 +272,18 @@ def content_pieces(doc: Document, relation: Relation) -> tuple[list[tuple[int, i
     else:
         kind = QuoteType.indirect
     return pieces, kind
+
+
+def _complementiser(doc: Document, relation: Relation, first: int, last: int) -> bool:
+    """A content after its cue that opens with "that" ("said that it ..."): the guidelines
+    leave the complementiser out. Inside a quotation or before the cue ("That was wrong,
+    he said") it is the source's own word and stays."""
+    return (
+        last - first > 1
+        and first > relation.cue[-1]
+        and doc.tokens[first].text.lower() == "that"
+        and not doc.in_quote[first]
+    )
 
 
 def _whole_quote(doc: Document, close: int, end: int, last: int) -> bool:
