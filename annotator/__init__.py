@@ -17,7 +17,17 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from annotator.api import RunOutput, annotate, annotate_async, compare, evaluate, load_run, view, write_view
+    from annotator.api import (
+        RunOutput,
+        annotate,
+        annotate_async,
+        compare,
+        evaluate,
+        load_run,
+        merge,
+        view,
+        write_view,
+    )
     from annotator.articles import ArticleSource, FieldMap, InputFormat
     from annotator.backends import BackendChoice
     from annotator.drift.records import Change, Cluster, Comparison
@@ -45,6 +55,7 @@ _EXPORTS = {
     "Comparison": "annotator.drift.records",
     "Cluster": "annotator.drift.records",
     "Change": "annotator.drift.records",
+    "merge": "annotator.api",
     "RunOutput": "annotator.api",
     "view": "annotator.api",
     "write_view": "annotator.api",
@@ -95,6 +106,7 @@ __all__ = [
     "compare",
     "evaluate",
     "load_run",
+    "merge",
     "view",
     "write_view",
 ]

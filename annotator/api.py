@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -25,6 +25,7 @@ from annotator.articles import ArticleSource
 from annotator.backends import BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import Article, ArticleResult
+from annotator.parts import MergeReport, Shard, check_part_name
 from annotator.pipeline import DEFAULT_MAX_ARTICLE_CHARS
 from annotator.runs import RunOptions, execute
 from annotator.store import RunRecord, Store
@@ -68,18 +69,29 @@ async def annotate_async(
     max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
     limit: int | None = None,
     sample: int | None = None,
-) -> list[ArticleResult]:
+    workers: int | None = None,
+    shard: str | None = None,
+    part: str | None = None,
+) -> Sequence[ArticleResult]:
     """Annotate ``inputs`` and return one typed result per article, in input order.
 
     ``backend`` is ``"auto"`` (the LLM when an endpoint or key is configured),
     ``"llm"`` or ``"offline"``. ``model``, ``base_url`` and ``mode`` override
     ``settings`` (all LLM options; defaults and environment as on the command line).
     With ``out`` the run writes and resumes that folder exactly as ``annotator
-    annotate --out`` does; without it nothing is written. An article longer than
-    ``max_article_chars`` comes back failed, with the reason in ``errors``. ``limit`` and
-    ``sample`` annotate only the first, or a seeded random draw of, that many articles.
-    Raises ``BackendUnavailable`` when the LLM endpoint cannot serve the run (down, key
-    refused, model not served), before any article is sent.
+    annotate --out`` does, and the results returned are read from it on access (the run
+    holds only ids, so a corpus of any size fits); without it nothing is written and a
+    list comes back.
+
+    ``limit`` and ``sample`` annotate only the first, or a seeded random draw of, that
+    many articles. ``workers``: processes for the offline backend (default: the cores
+    available; 0: in this process). ``shard="K/N"`` annotates only that shard of the
+    input, by article id; ``part`` names this run's share of an output folder written by
+    several runs at once (shards, or partitions of a Dask job): see
+    :mod:`annotator.parts` and :func:`merge`.
+    An article longer than ``max_article_chars`` comes back failed, with the reason in
+    ``errors``. Raises ``BackendUnavailable`` when the LLM endpoint cannot serve the run
+    (down, key refused, model not served), before any article is sent.
     """
     base = settings or LLMSettings.from_options(None, None)
     llm = replace(
@@ -89,11 +101,12 @@ async def annotate_async(
         mode=ExtractionMode(mode) if mode else base.mode,
     )
     config = BackendConfig(
-        choice=BackendChoice(backend), llm=llm, prompts=Path(prompts) if prompts else None
+        choice=BackendChoice(backend), llm=llm, prompts=Path(prompts) if prompts else None, workers=workers
     )
     options = RunOptions(
         out=Path(out) if out else None, concurrency=concurrency, force=force,
         max_article_chars=max_article_chars, limit=limit, sample=sample,
+        shard=Shard.parse(shard) if shard else None, part=check_part_name(part) if part else None,
     )
     report = await execute(_source(inputs), config, options)
     return report.results
@@ -117,6 +130,15 @@ def load_run(out: Path | str) -> RunOutput:
     """Read an output folder back (any schema version) as typed records."""
     store = Store(Path(out))
     return RunOutput(record=store.read_run(), results=store.results())
+
+
+def merge(out: Path | str, sources: Iterable[Path | str] = ()) -> MergeReport:
+    """Make an output folder written in parts (shards, partitions) one run: copy
+    ``sources`` into it, then write its ``claims.jsonl`` and ``run.json`` from the
+    parts, as ``annotator merge`` does."""
+    from annotator.parts import merge as merge_parts
+
+    return merge_parts(Path(out), [Path(s) for s in sources])
 
 
 def evaluate(

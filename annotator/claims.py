@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field
 
-from annotator.fidelity import words
+from annotator.fidelity import WORD, fold, words
 from annotator.grounding import (
     FRAGMENT_SEPARATOR,
     NormalisedText,
@@ -190,7 +190,7 @@ class TextIndex:
 
 
 def _keys(text: str) -> list[str]:
-    return [w.key for w in words(_APOSTROPHES.sub(" ", text))]
+    return [fold(match.group()) for match in WORD.finditer(_APOSTROPHES.sub(" ", text))]
 
 
 _APOSTROPHES = re.compile("['\u2019]")

@@ -13,6 +13,7 @@ hiding a negation or a hedge between its pieces.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -54,7 +55,7 @@ SHORT_WORD = 4
 """Words shorter than this must match exactly: "he"/"she", "now"/"not" are one edit apart."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Word:
     """A word of a text with its offsets there."""
 
@@ -66,8 +67,14 @@ class Word:
     def key(self) -> str:
         """What must be equal for two words to be the same word: case, accents and
         apostrophes aside."""
-        decomposed = unicodedata.normalize("NFKD", self.text.lower())
-        return "".join(ch for ch in decomposed if ch.isalnum())
+        return fold(self.text)
+
+
+@functools.lru_cache(maxsize=65536)
+def fold(word: str) -> str:
+    """A word's :attr:`Word.key`; memoised, since an article repeats its words."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if ch.isalnum())
 
 
 def words(text: str, offset: int = 0) -> list[Word]:

@@ -10,10 +10,12 @@ Layout::
 
     OUT/articles/<id>.json   ArticleResult: text, gold-shaped claims with offsets, provenance
     OUT/logs/<id>.jsonl      every request/response exchanged for that article (LLM only)
-    OUT/claims.jsonl         one ClaimRow per claim of every article of the run
+    OUT/claims.jsonl         one ClaimRow per claim of every article output in the folder
     OUT/run.json             RunRecord: model, endpoint host, versions, times, totals
 
-Outputs of schema 1 (no text, ``claim`` for the restatement) are still read.
+``claims.jsonl`` is appended as articles finish, never rebuilt on the way (see
+:class:`ClaimsTable`): a run of any size holds no row in memory. Outputs of schema 1
+(no text, ``claim`` for the restatement) are still read.
 
 A run opens the folder before it sends anything (:meth:`Store.open`): the folder must be
 creatable and writable, one run at a time holds it (a lock naming its holder), and
@@ -33,10 +35,13 @@ import os
 import re
 import socket
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import IO, overload
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -62,6 +67,7 @@ LOCK_FILE = ".annotator.lock"
 ARTICLES_DIR = "articles"
 LOGS_DIR = "logs"
 CLAIMS_FILE = "claims.jsonl"
+CLAIMS_JOURNAL = ".claims.journal"
 RUN_FILE = "run.json"
 
 
@@ -113,6 +119,8 @@ class RunRecord(BaseModel):
     dropped_claims: int
     flagged: int = 0
     """Articles annotated with warnings (e.g. no claims in a text full of quotations)."""
+    deferred: int = 0
+    """Articles waiting for a provider batch: nothing written for them yet."""
     usage: Usage
     dialect: str | None = None
     max_tokens: int | None = None
@@ -126,6 +134,10 @@ class RunRecord(BaseModel):
     article_ids: list[str] | None = None
     """Every article of the run, done or taken unchanged (``None`` in runs recorded before
     it was kept): outputs in the folder that are not listed are left from an earlier run."""
+    interrupted: bool = False
+    """The run was stopped (Ctrl-C) before its input was exhausted; rerun to resume."""
+    part: str | None = None
+    """The part of a shared output folder this run wrote (see :mod:`annotator.parts`)."""
 
 
 @functools.cache
@@ -175,6 +187,41 @@ def read_result(text: str) -> ArticleResult:
     return result
 
 
+def is_fresh(stored: ArticleResult | None, key: CacheKey, article_id: str) -> bool:
+    """A stored result stands for the article under ``key``: clean, made under it, and
+    the output of that very article (not another whose id shares the file name)."""
+    return stored is not None and stored.ok and stored.cache_key == key and stored.article == article_id
+
+
+class StoredResults(Sequence[ArticleResult]):
+    """A run's results in input order, read from its output folder on access: the run
+    keeps only their ids, so a corpus of any size returns in constant memory."""
+
+    def __init__(self, store: Store, ids: list[str]) -> None:
+        self._store = store
+        self._ids = ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> ArticleResult: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ArticleResult]: ...
+
+    def __getitem__(self, index: int | slice) -> ArticleResult | list[ArticleResult]:
+        if isinstance(index, slice):
+            return [self._read(i) for i in self._ids[index]]
+        return self._read(self._ids[index])
+
+    def _read(self, article_id: str) -> ArticleResult:
+        result = self._store.load(article_id)
+        if result is None:
+            raise LookupError(f"{self._store.article_path(article_id)}: missing or unreadable")
+        return result
+
+
 class OutputError(ValueError):
     """The output folder cannot be used: a file is in the way, it is read-only, or another
     run holds it. Raised by :meth:`Store.open` before any article is sent."""
@@ -195,17 +242,23 @@ class Store:
         self._lock: int | None = None
         self._created = False
 
-    def open(self) -> None:
-        """Make the folder ready for a run, or raise :class:`OutputError` saying why not."""
+    def open(self, part: Path | None = None) -> None:
+        """Make the folder ready for a run, or raise :class:`OutputError` saying why not.
+
+        A run that writes one ``part`` of a shared folder (:mod:`annotator.parts`) locks
+        only that part, so shards run at once; it leaves other runs' temporary files in
+        the shared folders alone (they may be live)."""
         self._created = not self.root.exists()
-        for folder in (self.root, self.articles_dir):
+        for folder in (self.root, self.articles_dir, *([part] if part else [])):
             _make_folder(self.root, folder)
-        self._lock = _acquire(self.root)
+        self._lock = _acquire(part or self.root)
+        owned = (part,) if part else (self.root, self.articles_dir, self.logs_dir)
         try:
-            for folder in (self.root, self.articles_dir, self.logs_dir):
+            for folder in (self.root, self.articles_dir, self.logs_dir, *owned):
                 if folder.is_dir():
                     _check_writable(folder)
-                    _remove_orphans(folder)
+                    if folder in owned:
+                        _remove_orphans(folder)
         except BaseException:
             self.close()
             raise
@@ -239,7 +292,11 @@ class Store:
         self.close()
 
     def _write(self, path: Path, text: str) -> None:
-        atomic_write(path, mask(text, self._secret))
+        atomic_write(path, self.masked(text))
+
+    def masked(self, text: str) -> str:
+        """``text`` as it may be written here: no key, nothing key-shaped."""
+        return mask(text, self._secret)
 
     def article_path(self, article_id: str) -> Path:
         return self.articles_dir / f"{file_stem(article_id)}.json"
@@ -255,9 +312,7 @@ class Store:
     def fresh(self, article_id: str, key: CacheKey) -> ArticleResult | None:
         """The stored result if it is clean and was made under ``key``."""
         stored = self.load(article_id)
-        if stored is None or not stored.ok or stored.cache_key != key or stored.article != article_id:
-            return None
-        return stored
+        return stored if is_fresh(stored, key, article_id) else None
 
     def write(self, result: ArticleResult, exchanges: list[Exchange]) -> None:
         """Write the article's result, and its exchange log when there is one."""
@@ -268,19 +323,32 @@ class Store:
 
     def results(self) -> list[ArticleResult]:
         """Every readable article output of the folder, in file-name order."""
-        found = []
+        return list(self.iter_results())
+
+    def iter_results(self) -> Iterator[ArticleResult]:
+        """The same, one at a time (a folder of any size in constant memory)."""
         for path in sorted(self.articles_dir.glob("*.json")):
             try:
-                found.append(read_result(path.read_text(encoding="utf-8")))
+                yield read_result(path.read_text(encoding="utf-8"))
             except (OSError, ValidationError, ValueError):
                 continue
-        return found
 
-    def write_claims(self, results: Iterable[ArticleResult]) -> int:
-        """Rebuild ``claims.jsonl`` from the given results; returns the number of rows."""
-        rows = [row.model_dump_json() for result in results for row in claim_rows(result)]
-        self._write(self.root / CLAIMS_FILE, "".join(f"{row}\n" for row in rows))
-        return len(rows)
+    def write_claims(self, results: Iterable[ArticleResult], path: Path | None = None) -> int:
+        """Rebuild ``claims.jsonl`` (or ``path``) from the given results, streaming;
+        returns the number of rows. Runs append instead (:meth:`claims_table`); this is
+        for repairs and merges."""
+        target = path or self.root / CLAIMS_FILE
+        count = 0
+        with atomic_lines(target) as handle:
+            for result in results:
+                for row in claim_rows(result):
+                    handle.write(self.masked(row.model_dump_json()) + "\n")
+                    count += 1
+        return count
+
+    def claims_table(self, path: Path | None = None) -> ClaimsTable:
+        """``claims.jsonl`` (or ``path``) opened for a run to append to."""
+        return ClaimsTable(self, path or self.root / CLAIMS_FILE)
 
     def write_run(self, record: RunRecord) -> None:
         self._write(self.root / RUN_FILE, record.model_dump_json(indent=2) + "\n")
@@ -291,6 +359,174 @@ class Store:
             return RunRecord.model_validate_json((self.root / RUN_FILE).read_text(encoding="utf-8"))
         except (OSError, ValidationError, ValueError):
             return None
+
+
+@contextmanager
+def atomic_lines(path: Path) -> Iterator[IO[str]]:
+    """A file written line by line into a temporary sibling, renamed over ``path`` only
+    when complete (as :func:`atomic_write`, for output too large to build in memory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, _file_mode())
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+class ClaimsTable:
+    """``claims.jsonl`` kept in step with ``articles/`` by appending, never rebuilding.
+
+    Invariant at the end of every run: one row per claim of every article output in the
+    folder, each article's rows together, no duplicate or stale row. A run appends an
+    article's rows after its output file is written. Rows an article had before it was
+    redone (changed text, ``--force``, an earlier failure) are stale: they are removed in
+    one streaming pass when the run closes, only if there were any.
+
+    A journal beside the table (``.claims.journal``) makes this safe against a killed
+    run: it records where the table was clean and each article redone (``begin`` before
+    its work, ``end`` once its rows are appended). A run that finds a journal repairs
+    the table first: rows of ended articles before the clean point are dropped (stale),
+    and articles begun but never ended get their rows again from their output file.
+    Only ids are held in memory, and only for articles redone over earlier rows.
+    """
+
+    def __init__(self, store: Store, path: Path) -> None:
+        self._store = store
+        self.path = path
+        self._journal_path = path.with_name(CLAIMS_JOURNAL if path.name == CLAIMS_FILE else f".{path.name}.journal")
+        self._lock = threading.Lock()
+        self._stale: set[str] = set()
+        self._redone: set[str] = set()
+        self._table: IO[str] | None = None
+        self._journal: IO[str] | None = None
+        self._clean = 0
+
+    def open(self) -> ClaimsTable:
+        """Repair what a killed run left; files are created only once there is something
+        to write (a run that finds nothing leaves the folder as it was)."""
+        if self._journal_path.exists():
+            self._repair()
+        self._clean = self.path.stat().st_size if self.path.exists() else 0
+        return self
+
+    def begin(self, article_id: str, had_rows: bool) -> None:
+        """An article is about to be redone; ``had_rows``: its earlier output had claims."""
+        with self._lock:
+            if had_rows:
+                self._stale.add(article_id)
+            self._note({"begin": article_id})
+
+    def append(self, result: ArticleResult) -> None:
+        """The article's output file is written: add its rows (one write, all together),
+        masked like every file of the folder."""
+        lines = "".join(self._store.masked(row.model_dump_json()) + "\n" for row in claim_rows(result))
+        with self._lock:
+            if lines:
+                if self._table is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self._table = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
+                self._table.write(lines)
+                self._table.flush()
+            if result.article in self._stale:
+                self._redone.add(result.article)
+            self._note({"end": result.article})
+
+    def close(self, touch: bool = False) -> None:
+        """End of the run (finished or interrupted): drop stale rows, remove the journal;
+        ``touch``: the run had articles, so the table exists even when it has no row.
+
+        Only articles redone to the end lose their older rows; one interrupted before
+        its output was rewritten keeps them, since its older output still stands."""
+        with self._lock:
+            if self._table is not None:
+                self._table.flush()
+                os.fsync(self._table.fileno())
+                self._table.close()
+                self._table = None
+            elif touch and not self.path.exists():
+                atomic_write(self.path, "")
+            if self._redone:
+                self._compact(self._redone, set(), self._clean)
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+            self._journal_path.unlink(missing_ok=True)
+
+    def _note(self, entry: dict[str, object]) -> None:
+        if self._journal is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
+            self._journal.write(json.dumps({"clean": self._clean}) + "\n")
+        self._journal.write(json.dumps(entry) + "\n")
+        self._journal.flush()
+
+    def _repair(self) -> None:
+        """Finish what a killed run left: stale rows out, lost rows back."""
+        clean, compacted, begun, ended = 0, None, set(), set()
+        for line in self._journal_path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut by the kill
+            clean = entry.get("clean", clean)
+            compacted = entry.get("compacted", compacted)
+            if "begin" in entry:
+                begun.add(entry["begin"])
+            if "end" in entry:
+                ended.add(entry["end"])
+        lost = begun - ended
+        size = self.path.stat().st_size if self.path.exists() else 0
+        if compacted == size:
+            ended = set()  # the killed run had compacted already: only lost rows remain
+        self._compact(ended, lost, clean)
+        if lost:
+            with open(self.path, "a", encoding="utf-8") as table:
+                for article_id in sorted(lost):
+                    stored = self._store.load(article_id)
+                    if stored is not None:
+                        table.write("".join(self._store.masked(r.model_dump_json()) + "\n" for r in claim_rows(stored)))
+        self._journal_path.unlink(missing_ok=True)
+
+    def _compact(self, redone: set[str], lost: set[str], clean: int) -> None:
+        """Rewrite the table without rows of ``redone`` articles written before ``clean``
+        (their older version) and without any row of ``lost`` ones. The new size goes
+        to the journal before the rename, so a repair knows whether this happened."""
+        if not self.path.exists() or not (redone or lost):
+            return
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, _file_mode())
+            with open(self.path, "rb") as source, os.fdopen(fd, "wb") as target:
+                offset = 0
+                for raw in source:
+                    at, offset = offset, offset + len(raw)
+                    if not raw.endswith(b"\n"):
+                        continue  # a row cut by a kill: its article is redone or repaired
+                    article = row_article(raw)
+                    if article in lost or (article in redone and at < clean):
+                        continue
+                    target.write(raw)
+                target.flush()
+                os.fsync(target.fileno())
+                size = target.tell()
+            with open(self._journal_path, "a", encoding="utf-8") as journal:
+                journal.write(json.dumps({"compacted": size}) + "\n")
+            os.replace(tmp, self.path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def row_article(line: bytes) -> str | None:
+    try:
+        value = json.loads(line).get("article")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _make_folder(root: Path, folder: Path) -> None:

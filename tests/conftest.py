@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
 LLM_DATA = Path(__file__).resolve().parent / "data" / "llm"
 
+WORKER_SOCKETS = r".*/pymp-[^/]+/listener-.*"
+"""The Unix socket of the offline backend's fork server (also in pyproject's ``--allowed-hosts``):
+a test marked ``block_network(allowed_hosts=[...])`` replaces that list, so it names this too."""
+
 FAKE_API_KEY = "sk-test-FAKEk3yF0rCassetteTests0000000000000000"
 """Key-shaped but worthless; tests assert it never reaches a cassette or an output file."""
 

@@ -175,3 +175,18 @@ def test_properties_of_any_prediction(tmp_path_factory, subset, edit, order) -> 
     assert first["attribution"]["matched"] <= claims["matched"]
     if {edit[i] for i in subset} <= {"keep"}:
         assert claims["matched"] == len(subset)  # untouched claims always match themselves
+
+
+def test_a_leading_complementiser_is_ignored_on_both_sides():
+    """PolNeAR's annotators include "that"; the guidelines leave it out. The harness scores
+    the proposition, so the two conventions match exactly, strict view included."""
+    from annotator.evaluation.fields import without_complementiser
+    from annotator.models import CharSpan
+
+    text = "The army said that it repelled the attacks."
+    with_that = [CharSpan(start=14, end=42)]
+    without = [CharSpan(start=19, end=42)]
+    assert text[14:42] == "that it repelled the attacks"
+    assert without_complementiser(text, with_that) == without
+    assert without_complementiser(text, without) == without
+    assert without_complementiser("He said that.", [CharSpan(start=8, end=12)]) == [CharSpan(start=8, end=12)]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import WORKER_SOCKETS
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -55,7 +56,7 @@ def test_every_case_of_the_script_is_named_and_owned():
     assert all(c.expected for c in CASES)
 
 
-@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1", WORKER_SOCKETS])
 @pytest.mark.parametrize(
     "case",
     [pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=PENDING[c.owner])]
@@ -74,7 +75,7 @@ def test_the_table_reports_every_case_with_its_verdict():
     assert "observed 1 \\| piped" in text and text.rstrip().endswith("2 passed, 1 failed")
 
 
-@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1", WORKER_SOCKETS])
 def test_timeout_option_bounds_each_request_from_the_command_line(server, tmp_path):
     """--timeout reaches the transport: a first answer trickled a byte every 0.2 s is cut
     at 1 s and retried (the bench case does it with the issue's 5 s trickle)."""

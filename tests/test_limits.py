@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import WORKER_SOCKETS
 from typer.testing import CliRunner
 
 from annotator.backends import BackendChoice, BackendConfig
@@ -84,7 +85,7 @@ async def test_a_trickling_server_cannot_hold_an_attempt_past_the_deadline(tmp_p
     assert "DeadlineExceeded: no complete answer within the 0.5 s deadline" in error
 
 
-@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1", WORKER_SOCKETS])
 async def test_the_deadline_holds_on_a_real_socket(fake_sleep, llm_env):
     """Through the real HTTP client: a byte every 0.2 s never trips its read timeout
     (1 s), so only the overall deadline can end the attempt."""

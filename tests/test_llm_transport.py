@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from annotator.llm.ratelimit import jitter_spread
 from annotator.models import Usage
 
 pytestmark = pytest.mark.vcr
@@ -33,7 +34,8 @@ async def test_rate_limit_honours_retry_after(
     assert [s.status for s in http_log] == [429, 200]
     assert http_log[0].response.headers["retry-after"] == "7"
     assert http_log[0].body == http_log[1].body, "the same request, sent again"
-    assert fake_sleep.delays == [7.0], "the server's Retry-After, not our own backoff"
+    (waited,) = fake_sleep.waits
+    assert 7.0 <= waited <= 7.0 + jitter_spread(7.0), "the server's Retry-After plus jitter, not our own backoff"
     assert result.ok and len(result.claims) == 7, "one logical answer"
     assert result.usage == billed(http_log) and result.usage.requests == 2
     first, second = run.log(article.id)

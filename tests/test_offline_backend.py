@@ -199,3 +199,229 @@ def test_actions_and_intentions_are_not_claims_but_beliefs_are(backend: OfflineB
     belief = _only(backend, "Officials believe the attack was coordinated.")
     assert (belief.cue, belief.speaker_type) == ("believe", SpeakerType.anonymous)
     assert "the attack was coordinated" in belief.content
+
+
+_POOL_TEXT = (
+    "\u201cWe will win,\u201d Trump said. Clinton said the economy was improving, "
+    "according to a transcript. Officials believe the attack was coordinated."
+)
+
+
+def _claims_in_worker(backend: OfflineBackend) -> list[dict]:
+    return [c.model_dump() for c in backend.extract_claims(Article(id="p", text=_POOL_TEXT, path="p.txt"))]
+
+
+def test_backend_pickles_and_runs_in_a_spawned_worker(backend: OfflineBackend) -> None:
+    """A process pool ships the backend to its workers: each rebuilds it from its
+    arguments and gives exactly the parent's claims."""
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    here = _claims_in_worker(backend)
+    assert here and _claims_in_worker(pickle.loads(pickle.dumps(backend))) == here
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert pool.submit(_claims_in_worker, backend).result() == here
+
+
+# Issue 13: the sample errors, each as a construction of its own (not the sample text).
+
+
+def test_page_furniture_gives_no_claims_and_stays_out_of_contents(backend: OfflineBackend) -> None:
+    text = (
+        " date 2025-07-02 The army said it had repelled the attacks on three posts.\n"
+        "Image: REUTERS/Jane Photographer\n"
+        "READ MORE:\n"
+        "Army says two more posts attacked as violence escalates\n"
+        "Minister says talks will resume next week\n"
+        "Please read our Comment Policy before commenting.\n"
+    )
+    claim = _only(backend, text)
+    assert claim.content == "it had repelled the attacks on three posts"
+    assert claim.mention == "The army"
+
+
+def test_a_headline_describing_an_action_is_no_claim_but_a_reporting_one_is(backend: OfflineBackend) -> None:
+    action = "Fighters stage series of attacks on army posts\n\nThe attacks began on Tuesday morning.\n"
+    assert _claims(backend, action) == []
+    reported = "Army says 80 militants killed after attacks on its posts\n\nThe attacks began on Tuesday.\n"
+    claim = _only(backend, reported)
+    assert (claim.cue, claim.content) == ("says", "80 militants killed after attacks on its posts")
+
+
+def test_glued_widget_text_is_not_part_of_the_speaker(backend: OfflineBackend) -> None:
+    text = "Impact Shorts\nMore ShortsJNIM described its latest assault as \u201ccoordinated\u201d online."
+    (claim,) = backend.extract_claims(Article(id="w", text=text, path="w.txt"))
+    assert (claim.mention, claim.speaker) == ("JNIM", "JNIM")
+    assert claim.spans is not None  # "ShortsJNIM" is one word to string grounding: the span says where
+    assert text[claim.spans.mention[0].start : claim.spans.mention[0].end] == "JNIM"
+
+
+def test_the_military_and_the_group_resolve_to_sources_not_to_a_channel_or_an_outlet(backend: OfflineBackend) -> None:
+    text = (
+        "Malian army said the enemy suffered heavy losses in a statement broadcast on national TV.\n"
+        "BBC quoted a spokesman as saying the army had recovered weapons.\n"
+        "Earlier, the military reported that the attacks took place in seven towns.\n"
+        "A resident told the BBC that gunfire could be heard everywhere.\n"
+        "JNIM described its latest assault as coordinated in a statement online.\n"
+        "The group also claimed responsibility for two other attacks."
+    )
+    claims = {c.mention: c for c in _claims(backend, text)}
+    assert (claims["Malian army"].speaker, claims["Malian army"].speaker_type) == (
+        "Malian army",
+        SpeakerType.organization,
+    )
+    assert claims["the military"].speaker == "Malian army"
+    assert claims["The group"].speaker == "JNIM"
+
+
+def test_he_after_an_anonymous_source_is_that_source_not_the_town(backend: OfflineBackend) -> None:
+    text = (
+        "The attacks hit seven towns, including Binoli, Kayes and Sandere. "
+        "A resident of Kayes told the BBC that gunfire could be heard during the assault. "
+        "\u201cThe police station was damaged,\u201d he said, adding that casualty figures were still unclear."
+    )
+    claims = _claims(backend, text)
+    he = [c for c in claims if c.mention == "he"]
+    assert he and all(c.speaker == "A resident of Kayes" for c in he)
+    assert all(c.speaker_type is SpeakerType.anonymous for c in he)
+
+
+def test_he_skips_places_named_in_the_previous_claim(backend: OfflineBackend) -> None:
+    text = (
+        "Gen Michael Langley described recent attacks in Nigeria, the wider Sahel, and the Lake Chad Basin "
+        "as deeply troubling. He warned that the groups' access to the coast would boost their capacity."
+    )
+    warned = next(c for c in _claims(backend, text) if c.cue == "warned")
+    assert warned.speaker == "Michael Langley"
+    assert warned.quote_type is QuoteType.indirect  # the plural possessive's apostrophe is no quotation mark
+
+
+def test_speaker_is_the_whole_name_not_a_fragment(backend: OfflineBackend) -> None:
+    army = _only(backend, "The Malian army reported that it had repelled the attacks.")
+    assert (army.speaker, army.speaker_type) == ("Malian army", SpeakerType.organization)
+    prince = _only(backend, "Saudi energy minister Prince Abdulaziz bin Salman said oil prices would rise.")
+    assert prince.speaker == "Abdulaziz bin Salman" and prince.speaker_type is SpeakerType.person
+    assert prince.speaker_role == "Saudi energy minister Prince"
+
+
+def test_apposition_is_left_out_of_the_mention_on_either_side(backend: OfflineBackend) -> None:
+    first = _only(backend, "Souleymane Dembele, the army's spokesperson, said the enemy had fled.")
+    assert (first.mention, first.speaker) == ("Souleymane Dembele", "Souleymane Dembele")
+    after = _only(backend, "The commander of the force, Gen Michael Langley, said the attacks were troubling.")
+    assert (after.mention, after.speaker) == ("Gen Michael Langley", "Michael Langley")
+
+
+def test_outlet_quoted_x_as_saying_after_a_quotation(backend: OfflineBackend) -> None:
+    text = (
+        "\u201cThe enemy suffered significant losses in every location,\u201d BBC quoted Army Spokesperson "
+        "Souleymane Dembele as saying in a statement broadcast on national TV."
+    )
+    claim = _only(backend, text)
+    assert (claim.speaker, claim.cue, claim.via) == ("Souleymane Dembele", "as saying", ["BBC"])
+    assert claim.content == "The enemy suffered significant losses in every location"
+    assert claim.quote_type is QuoteType.direct
+
+
+def test_told_a_news_agency_with_a_colon_keeps_told_as_the_cue(backend: OfflineBackend) -> None:
+    claim = _only(backend, 'One resident in Kayes told the AFP news agency: "We woke up in shock this morning."')
+    assert (claim.cue, claim.mention, claim.via) == ("told", "One resident in Kayes", ["AFP"])
+    assert claim.content == "We woke up in shock this morning"
+
+
+def test_content_is_not_cut_off_in_a_list(backend: OfflineBackend) -> None:
+    text = (
+        "Earlier, the armed forces said that the attacks had occurred across seven towns and cities, "
+        "including Binoli, Kayes and Sandere, near the border with Senegal."
+    )
+    assert _only(backend, text).content.endswith("near the border with Senegal")
+
+
+def test_markdown_emphasis_is_not_part_of_a_mention(backend: OfflineBackend) -> None:
+    claim = _only(backend, "**Reuters** said the minister had resigned on Tuesday.")
+    assert (claim.mention, claim.speaker) == ("Reuters", "Reuters")
+
+
+# Issue 13: the error classes on news text.
+
+
+def test_noun_phrase_content_of_a_speech_act(backend: OfflineBackend) -> None:
+    claims = _claims(backend, "Describing the chaos, a resident remarked on the panic, noting the sound of gunfire.")
+    remarked = next(c for c in claims if c.cue == "remarked")
+    assert remarked.content == "the panic"
+
+
+def test_nominal_cue_with_its_source_and_content(backend: OfflineBackend) -> None:
+    text = (
+        "The violence deepens insecurity in the region, echoing warnings from the United States Africa Command "
+        "about rising threats from militant factions, which could enhance their smuggling capabilities."
+    )
+    warnings = [c for c in _claims(backend, text) if c.cue == "warnings"]
+    assert [c.content for c in warnings] == [
+        "rising threats from militant factions",
+        "could enhance their smuggling capabilities",
+    ]
+    assert {c.speaker for c in warnings} == {"United States Africa Command"}
+
+
+def test_reporting_participle_takes_the_main_clause_source(backend: OfflineBackend) -> None:
+    text = 'Ryan and Trump will meet next week, Spicer said, adding, "They need to have a good talk."'
+    claims = _claims(backend, text)
+    assert {c.cue: c.mention for c in claims} == {"said": "Spicer", "adding": "Spicer"}
+
+
+def test_attribution_inside_the_content_joins_both_halves(backend: OfflineBackend) -> None:
+    claim = _only(backend, "The move, Carr explained, was the result of nearly three years of preparation.")
+    expected = "The move \u2026 was the result of nearly three years of preparation"
+    assert (claim.cue, claim.content) == ("explained", expected)
+
+
+def test_claiming_to_have_and_what_was_not_said(backend: OfflineBackend) -> None:
+    text = (
+        "Mali's military reported that it repelled the attacks, claiming to have \"neutralised\" over 80 "
+        "militants, but did not provide information regarding its own casualties."
+    )
+    claiming = next(c for c in _claims(backend, text) if c.cue == "claiming")
+    assert claiming.content == '"neutralised" over 80 militants'
+    assert (claiming.quote_type, claiming.stance) == (QuoteType.mixed, Stance.distance)
+
+
+def test_author_framing_participle_is_not_a_claim(backend: OfflineBackend) -> None:
+    text = (
+        "The army said it had repelled attacks on military posts across the country, "
+        "marking the third major offensive against the army in a month."
+    )
+    assert [c.content for c in _claims(backend, text)] == [
+        "it had repelled attacks on military posts across the country"
+    ]
+
+
+def test_auxiliaries_and_time_phrases_stay_out_of_cue_and_mention(backend: OfflineBackend) -> None:
+    claim = _only(backend, "The group has also said it carried out two other significant recent attacks.")
+    assert (claim.mention, claim.cue) == ("The group", "said")
+    timed = _only(backend, "Malian army on Tuesday said that it neutralised more than 80 militants.")
+    assert timed.mention == "Malian army"
+
+
+def test_noting_is_a_factive_cue(backend: OfflineBackend) -> None:
+    claims = _claims(backend, "A witness recounted the morning chaos, noting gunfire near the governor's residence.")
+    noting = next(c for c in claims if c.cue == "noting")
+    assert noting.stance is Stance.endorse
+
+
+def test_a_document_of_an_organisation_is_attributed_to_it(backend: OfflineBackend) -> None:
+    text = (
+        "The Malian army reported that it had repelled the attacks. "
+        "All were struck by shellfire, the army's statement said."
+    )
+    statement = next(c for c in _claims(backend, text) if c.mention == "the army's statement")
+    assert (statement.speaker, statement.content) == ("Malian army", "All were struck by shellfire")
+
+
+def test_the_complementiser_after_the_cue_is_left_out(backend: OfflineBackend) -> None:
+    """The guidelines: "said that it ..." gives ``it ...``; a quoted or fronted "That" is
+    the source's own word."""
+    claim = _only(backend, "The ministry said that the bridge would reopen in May.\n")
+    assert claim.content == "the bridge would reopen in May"
+    quoted = _only(backend, '"That is not true," the minister said.\n')
+    assert quoted.content == "That is not true"

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from annotator.cli import app
-from annotator.llm.estimate import Estimate, Price, list_price
+from annotator.llm.estimate import Estimate, list_price
+from annotator.llm.pricing import Price
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "examples" / "articles"

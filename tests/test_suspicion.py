@@ -32,7 +32,7 @@ def test_quotations_and_reporting_verbs_make_an_empty_answer_suspicious():
 
 async def test_a_flagged_article_is_counted_and_shows_as_check_in_the_summary(tmp_path):
     from annotator.backends import BackendConfig, Extraction
-    from annotator.cli.annotate import _summary, console
+    from annotator.cli.annotate import ProgressObserver, console
     from annotator.models import Article
     from annotator.runs import RunOptions, execute
 
@@ -46,12 +46,15 @@ async def test_a_flagged_article_is_counted_and_shows_as_check_in_the_summary(tm
             return Extraction(claims=[])
 
     text = "The minister said so. Her aide said so too, according to officials."
-    report = await execute([Article(id="a", text=text, path="a.txt"), Article(id="b", text="Rain.", path="b.txt")],
-                           BackendConfig(), RunOptions(out=tmp_path / "o"), backend=Empty())
-    assert report.record.flagged == 1 and [r.warnings != [] for r in report.results] == [True, False]
+    articles = [Article(id="a", text=text, path="a.txt"), Article(id="b", text="Rain.", path="b.txt")]
+    observer = ProgressObserver()
     with console.capture() as captured:
-        _summary(report, tmp_path / "o")
+        with observer:
+            report = await execute(articles, BackendConfig(), RunOptions(out=tmp_path / "o"), observer,
+                                   backend=Empty())
+        observer.summary(report, tmp_path / "o")
+    assert report.record.flagged == 1 and [r.warnings != [] for r in report.results] == [True, False]
     shown = " ".join(captured.get().split())
-    assert "│ a │ 0 │ 0 │ 0 │ 0.0 │ check │" in shown and "│ b │ 0 │ 0 │ 0 │ 0.0 │ ok │" in shown
+    assert "│ a │ 0 │ 0 │ 0 │ check │" in shown and "│ b │ 0 │ 0 │ 0 │ ok │" in shown
     assert "check a: no claims, although the text has 0 quotation(s) and 3 reporting verb(s)" in shown
     assert "2 annotated, 1 to check," in shown

@@ -297,3 +297,22 @@ def test_help_imports_no_table_or_browser_library():
     )
     found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert found.stdout.strip() == "[]"
+
+
+def test_the_panel_says_what_the_article_does_not_contain_and_who_wrote_the_restatement(tmp_path: Path):
+    """A fact-checker must see what grounding refused (an injected speaker, a via no text
+    has) and that the restatement is the backend's, not the article's."""
+    from annotator.models import Unverified
+
+    out = tmp_path / "out"
+    annotator.annotate(["The mayor said the bridge would open."], backend="offline", out=out)
+    path = out / "articles" / "text-1.json"
+    result = annotator.ArticleResult.model_validate_json(path.read_text())
+    result.claims[0].unverified = Unverified(speaker="NASA", via=["NASA leaks"])
+    path.write_text(result.model_dump_json(), encoding="utf-8")
+    write_site(out, tmp_path / "site")
+    page = _page(tmp_path / "site", "text-1")
+    data = json.loads(re.search(r'<script type="application/json" id="claims-data">(.*?)</script>', page, re.S)[1])
+    (claim,) = data["claims"]
+    assert claim["unverified"] == ["speaker 'NASA'", "via 'NASA leaks'"]
+    assert claim["restatement_by"] == "offline"

@@ -11,11 +11,12 @@ import json
 import typer
 
 from annotator import __version__
-from annotator.cli import gold
+from annotator.cli import batch, gold
 from annotator.cli.annotate import annotate
 from annotator.cli.compare import compare_command, eval_compare_command
 from annotator.cli.evaluate import eval_command
 from annotator.cli.export import export_command
+from annotator.cli.merge import merge_command
 from annotator.cli.view import view_command
 
 app = typer.Typer(
@@ -47,7 +48,9 @@ app.command("view")(view_command)
 app.command("export")(export_command)
 app.command("compare")(compare_command)
 app.command("eval-compare")(eval_compare_command)
+app.command("merge")(merge_command)
 app.add_typer(gold.app, name="gold")
+app.add_typer(batch.app, name="batch")
 
 
 @app.command()

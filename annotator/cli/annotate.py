@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from types import TracebackType
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -14,9 +15,11 @@ from rich.table import Table
 
 from annotator.articles import ArticleError, ArticleSource, FieldMap, InputFormat, LoadFailure
 from annotator.backends import Backend, BackendChoice, BackendConfig, BackendUnavailable
-from annotator.llm.estimate import Price, list_price
+from annotator.llm.estimate import list_price
+from annotator.llm.pricing import Price
 from annotator.llm.settings import Dialect, ExtractionMode, LLMSettings
 from annotator.models import ArticleResult
+from annotator.parts import PartError, Shard
 from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals
 from annotator.prompts import PromptError
 from annotator.runs import RunOptions, RunReport, execute, plan
@@ -75,6 +78,13 @@ def annotate(
         None, min=1, help=f"Articles annotated at once (default {DEFAULT_CONCURRENCY}; 1 for a local server, "
         "which answers one request at a time)."
     ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=0,
+        help="Processes for the offline backend (default: the cores available; 0: in this process).",
+    ),
+    shard: str | None = typer.Option(
+        None, "--shard", help="K/N: annotate only shard K (from 0) of N, by article id, into OUT/parts/."
+    ),
     force: bool = typer.Option(False, "--force", help="Redo articles whose stored output is current."),
     max_reasks: int = typer.Option(2, min=0, help="Re-asks after an ungrounded or malformed answer."),
     max_article_tokens: int = typer.Option(
@@ -114,6 +124,12 @@ def annotate(
     ),
     temperature: float = typer.Option(0.0, min=0.0),
     seed: int | None = typer.Option(42, help="Sampling seed sent to the endpoint."),
+    rpm: float | None = typer.Option(
+        None, "--rpm", min=1, help="Requests per minute for the whole run (default: learned from the server)."
+    ),
+    tpm: float | None = typer.Option(
+        None, "--tpm", min=1, help="Tokens per minute for the whole run (default: learned from the server)."
+    ),
 ) -> None:
     """Annotate every article in INPUT and write grounded claims to --out."""
     try:
@@ -126,26 +142,36 @@ def annotate(
         model, base_url, mode=mode, dialect=dialect, max_reasks=max_reasks,
         max_article_tokens=max_article_tokens, temperature=temperature, seed=seed, timeout_seconds=timeout,
         max_tokens=max_tokens, context_tokens=context_tokens,
+        requests_per_minute=rpm, tokens_per_minute=tpm,
     )
-    config = BackendConfig(choice=backend, llm=settings, prompts=prompts)
+    config = BackendConfig(choice=backend, llm=settings, prompts=prompts, workers=workers)
     _refuse_mismatch(config, model)
-    options = RunOptions(out=out, concurrency=concurrency, force=force, max_article_chars=max_article_chars,
-                         limit=limit, sample=sample, sample_seed=sample_seed)
+    try:
+        options = RunOptions(out=out, concurrency=concurrency, force=force, max_article_chars=max_article_chars,
+                             limit=limit, sample=sample, sample_seed=sample_seed,
+                             shard=Shard.parse(shard) if shard else None)
+    except PartError as error:
+        _fail(str(error))
     if dry_run:
         _dry_run(articles, config, options, price_per_mtok)
         return
+    observer = ProgressObserver()
     try:
-        with ProgressObserver() as observer:
+        with observer:
             report = asyncio.run(execute(articles, config, options, observer))
     except (PromptError, ArticleError, OutputError, BackendUnavailable) as error:
         console.print(f"[red]error:[/red] {plain(error)}")
         raise typer.Exit(2) from error
-    if not report.results:
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted:[/yellow] {observer.done} articles finished and kept in {plain(out)}; "
+                      "run the same command again to resume")
+        raise typer.Exit(130) from None
+    if not report.found:
         console.print(f"[red]error:[/red] no article found in {plain(source)} "
                       f"({len(report.load_failures)} failed, {len(report.ignored)} ignored: see above); "
                       f"nothing was written to {plain(out)}")
         raise typer.Exit(1)
-    _summary(report, out)
+    observer.summary(report, out)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -163,7 +189,7 @@ def _refuse_mismatch(config: BackendConfig, model: str | None) -> None:
               "OPENAI_API_KEY / --base-url for the LLM")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {plain(message)}")
     raise typer.Exit(2)
 
@@ -175,7 +201,6 @@ def _dry_run(articles: ArticleSource, config: BackendConfig, options: RunOptions
         price = Price.parse(price_text) if price_text else None
     except (PromptError, ArticleError, ValueError) as error:
         _fail(str(error))
-        return
     engine = planned.backend
     console.print(f"annotator --dry-run: {engine.name} backend, model {plain(engine.model)}; "
                   f"{len(planned.articles)} of {planned.input_articles} articles; nothing is sent")
@@ -210,8 +235,13 @@ def _dry_run(articles: ArticleSource, config: BackendConfig, options: RunOptions
                   f"${first:.4f} for the prompts without re-asks, plus the answers; at most ${worst:.4f}")
 
 
+SUMMARY_ROWS = 40
+"""The summary table lists every article of a small run; beyond that, failures only."""
+
+
 class ProgressObserver:
-    """Draws a run on the terminal: which backend, skipped files, a progress bar."""
+    """Draws a run on the terminal: which backend, skipped files, a progress bar, and
+    the summary table at the end (rows kept for at most ``SUMMARY_ROWS`` articles)."""
 
     def __init__(self) -> None:
         columns = (
@@ -223,6 +253,11 @@ class ProgressObserver:
         )
         self._bar = Progress(*columns, console=console, transient=False)
         self._task: TaskID | None = None
+        self.done = 0
+        self._rows: list[tuple[str, str, str, str, str]] = []
+        self._failed: list[tuple[str, str, str, str, str]] = []
+        """Rows of failed articles and of those to check (their warnings in ``_checks``)."""
+        self._checks: list[tuple[str, str]] = []
 
     def __enter__(self) -> ProgressObserver:
         return self
@@ -232,7 +267,7 @@ class ProgressObserver:
     ) -> None:
         self._bar.stop()
 
-    def started(self, backend: Backend, automatic: bool, articles: int) -> None:
+    def started(self, backend: Backend, automatic: bool, articles: int | None) -> None:
         _announce(backend, automatic)
         self._bar.start()
         self._task = self._bar.add_task("annotate", total=articles, claims=0, failed=0, cached=0)
@@ -247,12 +282,48 @@ class ProgressObserver:
         console.print(f"[dim]note:[/dim] {plain(message)}")
 
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
+        self.done += 1
         if self._task is not None:
             self._bar.update(
                 self._task, advance=1, claims=totals.claims, failed=totals.failed, cached=totals.skipped
             )
         for error in result.errors:
             console.print(f"[red]failed[/red] {plain(result.source)}: {plain(error)}")
+        status = "failed" if result.errors else "check" if result.warnings else "ok"
+        row = (plain(result.article), str(len(result.claims)), str(result.dropped_claims),
+               str(result.usage.total_tokens), status)
+        if self.done <= SUMMARY_ROWS:
+            self._rows.append(row)
+        if status != "ok" and len(self._failed) < SUMMARY_ROWS:
+            self._failed.append(row)
+        if status == "check" and len(self._checks) < SUMMARY_ROWS:
+            self._checks.extend((result.article, warning) for warning in result.warnings)
+
+    def summary(self, report: RunReport, out: Path) -> None:
+        record = report.record
+        table = Table(title=f"annotator run -> {plain(out)}")
+        for column in ("article", "claims", "dropped", "tokens", "status"):
+            table.add_column(column, justify="left" if column in ("article", "status") else "right")
+        rows = self._rows if self.done <= SUMMARY_ROWS else self._failed
+        for row in sorted(rows):  # finished in any order; listed by id
+            table.add_row(*row)
+        for failure in report.load_failures[:SUMMARY_ROWS]:
+            table.add_row(plain(Path(failure.path).name), "-", "-", "-", "unreadable")
+        console.print(table)
+        if self.done > SUMMARY_ROWS:
+            console.print(f"({self.done} articles: the table lists failures and articles to check only; "
+                          f"every result is in {plain(out)})")
+        for article, warning in self._checks:
+            console.print(f"[yellow]check[/yellow] {plain(article)}: {plain(warning)}")
+        if report.ignored:
+            console.print(f"{len(report.ignored)} entries of the input ignored (named above)")
+        flagged = f", {record.flagged} to check" if record.flagged else ""
+        console.print(
+            f"{record.annotated} annotated{flagged}, {record.skipped} unchanged (skipped), "
+            f"{record.failed} failed; {record.claims} claims, "
+            f"{record.dropped_claims} dropped as ungrounded; {record.usage.total_tokens} tokens "
+            f"in {record.usage.requests} requests"
+        )
 
 
 def _announce(engine: Backend, automatic: bool) -> None:
@@ -260,35 +331,11 @@ def _announce(engine: Backend, automatic: bool) -> None:
     how = " (chosen automatically)" if automatic else ""
     if engine.name == "offline":
         reason = ": no endpoint or API key configured" if automatic else ""
-        console.print(f"annotator: offline backend {plain(engine.model)}{how}{reason}")
+        workers = getattr(engine, "workers", 0)
+        where = f", {workers} worker processes" if workers > 1 else ""
+        console.print(f"annotator: offline backend {plain(engine.model)}{how}{reason}{where}")
     else:
         console.print(
             f"annotator: LLM backend, model {plain(engine.model)} at {plain(engine.endpoint)}{how}, "
             f"prompt version {engine.prompt_version}"
         )
-
-
-def _summary(report: RunReport, out: Path) -> None:
-    record = report.record
-    table = Table(title=f"annotator run -> {plain(out)}")
-    for column in ("article", "claims", "dropped", "tokens", "seconds", "status"):
-        table.add_column(column, justify="left" if column in ("article", "status") else "right")
-    for result in report.results:
-        status = "failed" if result.errors else "check" if result.warnings else "ok"
-        table.add_row(plain(result.article), str(len(result.claims)), str(result.dropped_claims),
-                      str(result.usage.total_tokens), f"{result.seconds:.1f}", status)
-    for failure in report.load_failures:
-        table.add_row(plain(Path(failure.path).name), "-", "-", "-", "-", "unreadable")
-    console.print(table)
-    for result in report.results:
-        for warning in result.warnings if result.ok else []:
-            console.print(f"[yellow]check[/yellow] {plain(result.article)}: {plain(warning)}")
-    if report.ignored:
-        console.print(f"{len(report.ignored)} entries of the input ignored (named above)")
-    flagged = f", {record.flagged} to check" if record.flagged else ""
-    console.print(
-        f"{record.annotated} annotated{flagged}, {record.skipped} unchanged (skipped), "
-        f"{record.failed} failed; {record.claims} claims, "
-        f"{record.dropped_claims} dropped as ungrounded; {record.usage.total_tokens} tokens "
-        f"in {record.usage.requests} requests"
-    )

@@ -7,6 +7,7 @@ empty is scored, and wrong.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -14,7 +15,7 @@ from functools import lru_cache
 from annotator.evaluation.cues import cue_lemma
 from annotator.evaluation.loading import SpeakerRule
 from annotator.evaluation.tokens import TokenIndex, token_set, trim
-from annotator.models import AnnotatedArticle, Claim, SpeakerType
+from annotator.models import AnnotatedArticle, CharSpan, Claim, SpeakerType
 from annotator.speakers import is_pronoun, normalise_name
 
 
@@ -69,6 +70,7 @@ def prepare(
             raw += entity.aliases
         spans = claim.spans
         assert spans is not None, "loading gives every claim spans"
+        content = without_complementiser(text, spans.content)
         prepared.append(
             PreparedClaim(
                 index=index,
@@ -76,13 +78,32 @@ def prepare(
                 speaker_name=entity.name if entity else claim.speaker,
                 speaker_type=entity.type if entity else None,
                 names=frozenset(n for n in map(_name_key, raw) if n),
-                content_ranges=tokens.ranges(spans.content),
-                pieces=tuple(p for p in (trim(text, s) for s in spans.content) if p[1] > p[0]),
+                content_ranges=tokens.ranges(content),
+                pieces=tuple(p for p in (trim(text, s) for s in content) if p[1] > p[0]),
                 mention_tokens=token_set(tokens.ranges(spans.mention)),
                 cue_key=cue_lemma(claim.cue),
             )
         )
     return prepared
+
+
+_COMPLEMENTISER = re.compile(r"that\s+", re.IGNORECASE)
+
+
+def without_complementiser(text: str, content: list[CharSpan]) -> list[CharSpan]:
+    """The content without a leading "that", on either side of a comparison.
+
+    The guidelines leave the complementiser out ("said that it ..." -> ``it ...``);
+    PolNeAR's annotators put it in. Dropping it from both sides scores the proposition,
+    not the convention, and keeps gold against itself exact.
+    """
+    if not content:
+        return content
+    first = content[0]
+    found = _COMPLEMENTISER.match(text, first.start, first.end)
+    if found is None or found.end() >= first.end:
+        return content
+    return [first.model_copy(update={"start": found.end()}), *content[1:]]
 
 
 @lru_cache(maxsize=65536)

@@ -101,6 +101,8 @@ class LLMBackend:
             chosen=settings.dialect,
         )
         self.endpoint: str | None = self._transport.endpoint
+        self.rate_limiter = self._transport.limiter
+        """Shared by every request of the run (see :mod:`annotator.llm.ratelimit`)."""
         self._count_tokens = count_tokens or token_counter(settings.model)
         self._budget: Budget | None = None
         self.server: str | None = None
@@ -162,6 +164,10 @@ class LLMBackend:
         settings = self.settings
         return settings.mode is ExtractionMode.tools or settings.dialect is Dialect.openai
 
+    async def aclose(self) -> None:
+        """Close the connections of the run's client."""
+        await self._transport.aclose()
+
     async def extract(self, article: Article) -> Extraction:
         """Annotate each piece of the article and merge the pieces' claims.
 
@@ -173,11 +179,11 @@ class LLMBackend:
         dropped: list[DroppedClaim] = []
         warnings: list[str] = []
         try:
-            pieces = self._pieces(article.text)
+            pieces = self.pieces(article)
             done = 0
             while done < len(pieces):
                 try:
-                    outcome = await self._extract_piece(article, pieces[done], done + 1, len(pieces), meter)
+                    outcome = await self.extract_piece(article, pieces[done], done + 1, len(pieces), meter)
                 except ContextOverflow as overflow:
                     pieces = self._resplit(pieces, done, overflow.context)
                     warnings.append(f"the server's context is {overflow.context} tokens; the article was "
@@ -199,8 +205,9 @@ class LLMBackend:
             warnings=warnings,
         )
 
-    def _pieces(self, text: str) -> list[Piece]:
-        return split(text, self._piece_tokens(self.budget()), self._count_tokens)
+    def pieces(self, article: Article) -> list[Piece]:
+        """The pieces the article is sent in: one, unless it is longer than the budget allows."""
+        return split(article.text, self._piece_tokens(self.budget()), self._count_tokens)
 
     def _resplit(self, pieces: list[Piece], index: int, context: int) -> list[Piece]:
         """Pieces again for the context the server stated, from ``index`` on; raises when
@@ -220,7 +227,7 @@ class LLMBackend:
     def estimate(self, article: Article) -> Estimate:
         """The requests ``article`` would cost, counted without sending any."""
         budget = self.budget()
-        pieces = self._pieces(article.text)
+        pieces = self.pieces(article)
         rounds = 1 + self.settings.max_reasks
         prompts = [
             request_tokens(self._request(self._messages(article, piece, n, len(pieces))),
@@ -238,9 +245,12 @@ class LLMBackend:
 
     # ------------------------------------------------------------ one piece, re-asked
 
-    async def _extract_piece(
+    async def extract_piece(
         self, article: Article, piece: Piece, number: int, count: int, meter: Meter
     ) -> PieceOutcome:
+        """One piece's claims (piece ``number`` of ``count``), re-asked as needed. Pieces
+        do not depend on one another: the batch API sends every piece's first request
+        at once by calling this per piece (:mod:`annotator.batch`)."""
         base = self._messages(article, piece, number, count)
         outcome = PieceOutcome()
         reading = await self._ask(base, meter, piece.text)

@@ -90,6 +90,10 @@ class LLMSettings:
     preflight: bool = True
     """Ask the endpoint once before the run (reachable, key accepted, model served,
     dialect); off only where no server can answer (a replayed cassette without it)."""
+    requests_per_minute: float | None = None
+    """The run's pace (``--rpm``); ``None``: learned from the server's rate-limit headers."""
+    tokens_per_minute: float | None = None
+    """Tokens per minute (``--tpm``) as rate limits count them; ``None``: learned."""
 
     @classmethod
     def from_options(cls, model: str | None, base_url: str | None, **overrides: Any) -> LLMSettings:

@@ -12,9 +12,17 @@ and can only gain from the prompt it cached; a second timeout ends the article. 
 SDK's own retries are off so nothing retries twice. Every attempt is metered, so failed
 ones are paid for too.
 
+Every attempt passes through the run's :class:`~annotator.llm.ratelimit.RateLimiter`,
+shared by all requests of the run: it paces them, bounds how many are in flight, and
+after a 429 pauses the whole run (jittered), so a rate-limited attempt waits there and
+not in the retry loop. Rate-limit answers have their own allowance of attempts
+(``RATE_LIMIT_ATTEMPTS``): the run slowing down for them is the cure, not a failure.
+
 Each attempt has an overall deadline (``--timeout``), on top of the HTTP client's timeout
 between two reads: a server that trickles one byte every few seconds never trips a read
-timeout, but it cannot hold an attempt past the deadline.
+timeout, but it cannot hold an attempt past the deadline. A missed deadline is a timeout
+like any other, so it is retried (only once by a local server, which finishes the
+request its client abandoned before it takes the next).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,10 +40,11 @@ from urllib.parse import urlparse
 import httpx
 import openai
 from openai.types.chat import ChatCompletion
-from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_random_exponential
+from tenacity import AsyncRetrying, RetryCallState, wait_random_exponential
 
 from annotator.llm.dialects import Shaped, ollama_completion, rejection, server_root, shape
 from annotator.llm.preflight import EndpointUnusable, ServerInfo, props_context, read_model_list
+from annotator.llm.ratelimit import RateLimiter, jitter_spread
 from annotator.llm.settings import Dialect, LLMSettings
 from annotator.models import Exchange, Usage
 from annotator.secrets import redact
@@ -42,6 +52,8 @@ from annotator.secrets import redact
 RETRY_AFTER_CAP_SECONDS = 120.0
 PREFLIGHT_SECONDS = 15.0
 LOCAL_TIMEOUT_ATTEMPTS = 2
+RATE_LIMIT_ATTEMPTS = 30
+"""Attempts of one request answered 429 (rate limit, not quota) before it fails."""
 NO_KEY = "no-key-configured"
 """Sent when no key is set: local servers accept anything, OpenAI answers 401."""
 BODY_CLIP = 200
@@ -101,6 +113,11 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, (openai.InternalServerError, openai.APITimeoutError))
 
 
+def is_rate_limited(error: BaseException | None) -> bool:
+    """A 429 that waiting cures (a rate limit), not an exhausted quota."""
+    return isinstance(error, openai.RateLimitError) and not _insufficient_quota(error)
+
+
 def describe(error: BaseException) -> str:
     """``Type: message``, with the underlying cause of a connection error, which the
     SDK's own message ("Connection error.") leaves out."""
@@ -154,6 +171,33 @@ class WaitRetryAfter:
         return min(asked, self._cap) if asked is not None else self._fallback(state)
 
 
+class WaitForServer:
+    """Tenacity wait for one request: none after a rate limit (the run's limiter already
+    pauses every request, jittered), else the server's ``Retry-After`` plus jitter (so
+    requests told the same moment do not return at it together), else the fallback."""
+
+    def __init__(self, fallback: Callable[[RetryCallState], float], cap: float, rng: random.Random) -> None:
+        self._asked = WaitRetryAfter(lambda state: -1.0, cap)
+        self._fallback = fallback
+        self._rng = rng
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if is_rate_limited(error):
+            return 0.0
+        asked = self._asked(state)
+        if asked < 0:
+            return self._fallback(state)
+        return asked + self._rng.uniform(0.0, jitter_spread(asked))
+
+
+def estimate_tokens(request: dict[str, Any]) -> int:
+    """Tokens a request may cost before it is sent (what rate limits count): its JSON at
+    four characters a token, plus the answer it allows (``max_tokens``, when sent)."""
+    answer = request.get("max_completion_tokens") or request.get("max_tokens") or 0
+    return len(json.dumps(request, default=str)) // 4 + int(answer)
+
+
 @dataclass
 class Meter:
     """Per-article accounting shared by every request of that article."""
@@ -194,10 +238,17 @@ class Transport:
         http_client: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
         chosen: Dialect = Dialect.auto,
+        limiter: RateLimiter | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
         self._key = api_key
         self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.limiter = limiter or RateLimiter(
+            settings.requests_per_minute, settings.tokens_per_minute, sleep=sleep, rng=self._rng
+        )
+        self._callers_client = http_client is not None
         self._client = openai.AsyncOpenAI(
             api_key=api_key or NO_KEY,
             base_url=settings.base_url,
@@ -213,6 +264,11 @@ class Transport:
     @property
     def dialect(self) -> Dialect:
         return self.settings.dialect
+
+    async def aclose(self) -> None:
+        """Close the connections, unless the caller passed its own client (theirs to close)."""
+        if not self._callers_client:
+            await self._client.close()
 
     def redact(self, text: str) -> str:
         """``text`` without the key this transport sends, or anything key-shaped."""
@@ -296,40 +352,57 @@ class Transport:
             return await self._send(meter, shape(kwargs, self.settings, self.dialect, max_tokens))
 
     async def _send(self, meter: Meter, shaped: Shaped) -> ChatCompletion:
-        timeouts = 0
+        faults = {"rate_limited": 0, "other": 0, "timeouts": 0}
+
+        def spent(state: RetryCallState) -> bool:
+            return (
+                faults["other"] >= self.settings.transport_attempts
+                or faults["rate_limited"] >= RATE_LIMIT_ATTEMPTS
+            )
 
         def retry(state: RetryCallState) -> bool:
-            nonlocal timeouts
             error = state.outcome.exception() if state.outcome else None
             if error is None or not is_transient(error):
                 return False
             if isinstance(error, openai.APITimeoutError) and self.dialect.local:
-                timeouts += 1
-                return timeouts < LOCAL_TIMEOUT_ATTEMPTS
+                faults["timeouts"] += 1
+                return faults["timeouts"] < LOCAL_TIMEOUT_ATTEMPTS
             return True
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.settings.transport_attempts),
+            stop=spent,
             retry=retry,
-            wait=WaitRetryAfter(wait_random_exponential(multiplier=1, max=60), RETRY_AFTER_CAP_SECONDS),
+            wait=WaitForServer(
+                wait_random_exponential(multiplier=1, max=60), RETRY_AFTER_CAP_SECONDS, self._rng
+            ),
             sleep=self._sleep,
             reraise=True,
         )
+        estimate = estimate_tokens(shaped.body)
         async for attempt in retrying:
             with attempt:
-                try:
-                    response = await self._attempt(shaped)
-                except openai.APIError as error:
-                    meter.record(shaped.body, None, self.redact(describe(error)))
-                    if (field := rejection(error)) is not None and isinstance(error, openai.APIStatusError):
-                        raise RequestRejected(error, field, self.dialect) from error
-                    raise
+                async with self.limiter.request(estimate) as permit:
+                    try:
+                        response, headers = await self._attempt(shaped)
+                    except openai.APIError as error:
+                        rate_limited = is_rate_limited(error)
+                        faults["rate_limited" if rate_limited else "other"] += 1
+                        if rate_limited:
+                            said = error.response.headers if isinstance(error, openai.APIStatusError) else {}
+                            permit.rate_limited(said, retry_after_seconds(error))
+                        meter.record(shaped.body, None, self.redact(describe(error)))
+                        if (field := rejection(error)) is not None and isinstance(error, openai.APIStatusError):
+                            raise RequestRejected(error, field, self.dialect) from error
+                        raise
+                    used = response.usage.total_tokens if response.usage is not None else None
+                    permit.succeeded(headers, used)
                 meter.record(shaped.body, response, None)
                 return response
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _attempt(self, shaped: Shaped) -> ChatCompletion:
-        """One HTTP request, cut off at the deadline however the bytes arrive."""
+    async def _attempt(self, shaped: Shaped) -> tuple[ChatCompletion, httpx.Headers]:
+        """One HTTP request, cut off at the deadline however the bytes arrive; the answer
+        and its headers (the rate limiter reads the server's limits there)."""
         seconds = self.settings.timeout_seconds or 0
         url = f"{self.base_url}/chat/completions"
         if shaped.route == "ollama":
@@ -339,7 +412,7 @@ class Transport:
                 if shaped.route == "ollama":
                     raw = await self._client.post(url, body=shaped.body, cast_to=httpx.Response,
                                                   options={"timeout": seconds})
-                    return ollama_completion(_json_object(raw, url))
+                    return ollama_completion(_json_object(raw, url)), raw.headers
                 answer = await self._client.chat.completions.with_raw_response.create(
                     **shaped.body, timeout=seconds
                 )
@@ -350,7 +423,7 @@ class Transport:
         except ValueError:  # a JSON body cut off
             parsed = None
         if isinstance(parsed, ChatCompletion) and parsed.choices:
-            return parsed
+            return parsed, answer.headers
         raise UnreadableResponse(httpx.Request("POST", url), _what_came(answer.http_response))
 
 

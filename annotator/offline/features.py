@@ -13,11 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from annotator.offline.lexicon import load_lexicon
 from annotator.offline.sentences import Sentence, Token
 
 if TYPE_CHECKING:
     from annotator.offline.document import Document
 
+REPORTING = load_lexicon().reporting_cues
+"""Heads of reporting expressions: a cue feature, so a reporting verb the cue tagger
+never saw as a cue (PolNeAR train lacks it) is still recognised as one."""
 PRONOUNS = frozenset("he she they it we i you who which that his her their its".split())
 _DIGIT = re.compile(r"\d")
 _QUOTE_CHARS = frozenset("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb")
@@ -78,12 +82,21 @@ class Word:
     lemma: str
     shape: str
     fine: str
+    capital: bool  # starts with an upper-case letter
+    alpha: bool  # starts with a letter
+    alnum: bool  # starts with a letter or digit
     unigram: tuple[str, ...]
     cue_extra: tuple[str, ...]
     context: dict[int, tuple[str, ...]]
     span_unigram: tuple[str, ...]
     span_context: dict[int, tuple[str, ...]]
     sided: dict[str, tuple[str, ...]]
+
+
+MAX_FORMS = 50_000
+"""Word forms memoised at once (about 2 KB each; PolNeAR train has 32,557): a backend
+that reads millions of articles, or one huge one full of numbers and names, must not
+keep every form it ever saw."""
 
 
 class WordTable:
@@ -108,6 +121,8 @@ class WordTable:
     def word(self, text: str) -> Word:
         found = self._words.get(text)
         if found is None:
+            if len(self._words) >= MAX_FORMS:
+                self._words.clear()  # a record is a pure function of its form: rebuilt alike
             found = self._words[text] = self._build(text)
         return found
 
@@ -117,7 +132,9 @@ class WordTable:
         lem, shp = lemma(lower), shape(text)
         pronoun = lower in PRONOUNS
         unigram = (f"w={lower}", f"l={lem}", f"s={shp}", f"f={fine}")
-        cue_extra = (f"suf3={lower[-3:]}",) + (("pron",) if pronoun else ())
+        cue_extra = (f"suf3={lower[-3:]}",) + (("pron",) if pronoun else ()) + (
+            ("rep",) if lem in REPORTING or lower in REPORTING else ()
+        )
         context = {
             o: (f"{o}w={lower}", f"{o}s={shp}", f"{o}f={fine}") if abs(o) == 1 else (f"{o}w={lower}",)
             for o in OFFSETS
@@ -133,6 +150,9 @@ class WordTable:
             lem,
             shp,
             fine,
+            text[:1].isupper(),
+            text[:1].isalpha(),
+            text[:1].isalnum(),
             _keep(unigram, cue),
             _keep(cue_extra, cue),
             {o: _keep(c, cue) for o, c in context.items()},
@@ -247,6 +267,8 @@ _SIDED_DISTANCE = {
 }
 _SIDED_QUOTE = {(side, q): f"side|q={side}|{int(q)}" for side in "LCR" for q in (False, True)}
 _SENTENCE = {k: f"sent={k}" for k in (-1, 0, 1)}
+_COMMAS_BETWEEN = {(side, n): f"side|commas={side}|{n}" for side in "LR" for n in (0, 1, 2)}
+_QUOTE_BETWEEN = {side: f"side|qbetween={side}" for side in "LR"}
 
 
 def span_features(
@@ -266,11 +288,17 @@ def span_features(
     after = words[cue_end].lower if cue_end < last else "<e>"
     before = words[cue_start - 1].lower if cue_start > first else "<s>"
     adjacent = _adjacent_quotes(doc, cue)
-    head = f"cue={words[cue_start].lemma}"
+    head = f"cue={cue_head(words, cue_start, cue_end).lemma}"
     per_side = {
         side: (f"side={side}", f"side|after={side}|{after}", f"side|before={side}|{before}", head, f"{head}|{side}")
         for side in "LCR"
     }
+    # running counts of commas and quotation marks over the window, so "how many lie
+    # between this token and the cue" is a subtraction
+    commas, marks = [0], [0]
+    for i in range(first, last):
+        commas.append(commas[-1] + (words[i].lower == ","))
+        marks.append(marks[-1] + (words[i].shape == "Q"))
     rows: list[list[str]] = []
     for i in range(first, last):
         word = words[i]
@@ -293,6 +321,12 @@ def span_features(
         ]
         if i in adjacent:
             row.append("adjq")
+        if side != "C":
+            lo, hi = (i + 1, cue_start) if side == "L" else (cue_end, i)
+            between_commas = commas[hi - first] - commas[lo - first]
+            row.append(_COMMAS_BETWEEN[side, min(between_commas, 2)])
+            if marks[hi - first] > marks[lo - first]:
+                row.append(_QUOTE_BETWEEN[side])
         if other_cues:
             lo, hi = (i, cue_start) if i < cue_start else (cue_end, i)
             if any(lo < c < hi for c in other_cues):
@@ -301,17 +335,35 @@ def span_features(
     return rows
 
 
+CUE_AUXILIARIES = frozenset(
+    """has have had also was were is are be been being did does do would will could should
+    may might can just then already still again once repeatedly previously later earlier
+    first publicly privately recently quickly not n't never""".split()
+)
+
+
+def cue_head(words: list[Word], start: int, end: int) -> Word:
+    """The word of a cue run that carries it: the first that is no auxiliary or adverb
+    ("has also said" is a cue of saying, not of having)."""
+    for i in range(start, end):
+        if words[i].lower not in CUE_AUXILIARIES:
+            return words[i]
+    return words[end - 1]
+
+
 def _adjacent_quotes(doc: Document, cue: tuple[int, int]) -> set[int]:
     """Tokens of a quotation that ends just before the cue or starts just after it."""
-    tokens = doc.tokens
+    words, quotes = doc.words, doc.quotes
     out: set[int] = set()
-    for quote in doc.quotes.quotes:
-        gap_before = range(quote.close + 1, cue[0])
-        gap_after = range(cue[1], quote.open)
-        after_quote = 0 <= cue[0] - quote.close <= 3 and all(
-            not tokens[k].text[0].isalnum() or k >= cue[0] for k in gap_before
-        )
-        before_quote = 0 <= quote.open - cue[1] <= 3 and all(not tokens[k].text[0].isalnum() for k in gap_after)
-        if after_quote or before_quote:
+    # a quotation closing up to three tokens before the cue: the one containing or
+    # ending just before each such position (quotations are disjoint, so at most one)
+    for close in range(max(cue[0] - 3, 0), cue[0] + 1):
+        quote = quotes.containing(close)
+        gap = range(close + 1, cue[0])
+        if quote is not None and quote.close == close and all(not words[k].alnum for k in gap):
+            out.update(range(quote.open, quote.end))
+    for opening in range(cue[1], cue[1] + 4):
+        quote = quotes.starting_at(opening)
+        if quote is not None and all(not words[k].alnum for k in range(cue[1], opening)):
             out.update(range(quote.open, quote.end))
     return out

@@ -28,6 +28,7 @@ class Lexicon:
     neutral_idioms: tuple[str, ...]
     naming_cues: frozenset[str]
     action_cues: frozenset[str]
+    reporting_cues: frozenset[str]
     anonymous_heads: frozenset[str]
     organization_words: frozenset[str]
     organization_anaphors: tuple[str, ...]
@@ -61,6 +62,7 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         neutral_idioms=low(stance["neutral_idioms"]),
         naming_cues=frozenset(low(stance["naming_cues"])),
         action_cues=frozenset(low(scope["action_cues"])),
+        reporting_cues=frozenset(low(raw["cues"]["reporting"])),
         anonymous_heads=frozenset(low(speakers["anonymous_heads"])),
         organization_words=frozenset(low(speakers["organization_words"])),
         organization_anaphors=low(speakers["organization_anaphors"]),

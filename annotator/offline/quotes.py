@@ -8,6 +8,7 @@ curly apostrophe looks exactly like a closing single mark.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from annotator.offline.sentences import Token
@@ -43,24 +44,48 @@ class Quote:
 
 @dataclass
 class QuoteMap:
-    """Double-quoted and single-quoted spans of an article, by token index."""
+    """Double-quoted and single-quoted spans of an article, by token index.
+
+    Double quotations never overlap and come in text order, so their openings and ends
+    are both sorted: every lookup is a dictionary hit or a bisection, never a scan
+    (an article of a thousand quotations must not cost a million comparisons).
+    """
 
     quotes: list[Quote] = field(default_factory=list)
     singles: list[Quote] = field(default_factory=list)
+    _by_open: dict[int, Quote] = field(init=False, repr=False)
+    _opens: list[int] = field(init=False, repr=False)
+    _ends: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_open = {q.open: q for q in self.quotes}
+        self._opens = [q.open for q in self.quotes]
+        self._ends = [q.end for q in self.quotes]
 
     def starting_at(self, index: int) -> Quote | None:
         """The quotation whose opening mark is token ``index``."""
-        return next((q for q in self.quotes if q.open == index), None)
+        return self._by_open.get(index)
+
+    def containing(self, index: int) -> Quote | None:
+        """The quotation with ``open < index <= close``, if any (at most one)."""
+        k = bisect_left(self._opens, index) - 1
+        if k >= 0 and index <= self.quotes[k].close:
+            return self.quotes[k]
+        return None
+
+    def overlapping(self, first: int) -> int:
+        """Position in :attr:`quotes` of the first quotation ending after token ``first``."""
+        return bisect_right(self._ends, first)
 
     def complete(self, first: int, last: int) -> tuple[int, int]:
         """Grow the token range ``[first, last)`` to the whole quotation when it holds
         just one end of one: the tagger sees one paragraph, a quote may run over several."""
-        for quote in self.quotes:
-            end = quote.end
-            if quote.open < first <= quote.close and abs(end - last) <= 1:
-                return quote.open, max(last, end)
-            if first == quote.open and first < last < quote.close:
-                return first, end
+        quote = self.containing(first)
+        if quote is not None and abs(quote.end - last) <= 1:
+            return quote.open, max(last, quote.end)
+        quote = self._by_open.get(first)
+        if quote is not None and first < last < quote.close:
+            return first, quote.end
         return first, last
 
 
@@ -71,10 +96,18 @@ def find_quotes(tokens: list[Token], paragraph_of: list[int]) -> QuoteMap:
     return QuoteMap(doubles, singles)
 
 
+MAX_QUOTE_TOKENS = 5000
+"""A quotation still open after this many tokens was opened by a stray mark and is
+dropped (PolNeAR's longest, over several paragraphs, has 1,498): one unclosed mark in a
+huge paragraph must not make the rest of it a quotation every window grows to cover."""
+
+
 def _pair_doubles(tokens: list[Token], paragraph_of: list[int]) -> list[Quote]:
     quotes: list[Quote] = []
     opened: int | None = None
     for i, token in enumerate(tokens):
+        if opened is not None and i - opened > MAX_QUOTE_TOKENS:
+            opened = None
         mark = token.text
         new_paragraph = i == 0 or paragraph_of[i] != paragraph_of[i - 1]
         if opened is not None and new_paragraph:

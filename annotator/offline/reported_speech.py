@@ -9,13 +9,14 @@ PolNeAR does all the time ("Trump said Clinton believes ...").
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
 import pycrfsuite
 
 from annotator.offline.document import Document
-from annotator.offline.features import cue_features, span_features
+from annotator.offline.features import CUE_AUXILIARIES, REPORTING, cue_features, span_features
 
 CUE_MODEL = "cue.crfsuite"
 SPAN_MODEL = "span.crfsuite"
@@ -41,26 +42,41 @@ def window(doc: Document, cue_first: int) -> tuple[int, int]:
         after = doc.sentences[following]
         if after.paragraph == sentence.paragraph and doc.words[after.first].shape == "Q":
             first, last = _cover_quotes(doc, first, after.last)
-    return first, last
+    return max(first, cue_first - WINDOW_REACH), min(last, cue_first + WINDOW_REACH)
+
+
+WINDOW_REACH = 300
+"""Tokens a window may extend on either side of its cue (PolNeAR's widest: 106 before,
+261 after). Tagging is linear in the window, once per cue: unbounded windows made a
+long quotation cost its length once for every cue beside it."""
 
 
 def _cover_quotes(doc: Document, first: int, last: int) -> tuple[int, int]:
     """Grow ``[first, last)`` until no quotation straddles its edges (same paragraph only)."""
     paragraph_first = doc.paragraph_of[first]
     paragraph_last = doc.paragraph_of[last - 1]
-    for quote in doc.quotes.quotes:
-        if quote.open < last and quote.end > first:
-            start = quote.open if doc.paragraph_of[quote.open] == paragraph_first else first
-            end = quote.end
-            if doc.paragraph_of[end - 1] != paragraph_last:
-                end = last
-            first, last = min(first, start), max(last, end)
+    quotes = doc.quotes.quotes
+    # quotations are sorted and disjoint: those ending before ``first`` never straddle
+    for k in range(doc.quotes.overlapping(first), len(quotes)):
+        quote = quotes[k]
+        if quote.open >= last:
+            break
+        start = quote.open if doc.paragraph_of[quote.open] == paragraph_first else first
+        end = quote.end
+        if doc.paragraph_of[end - 1] != paragraph_last:
+            end = last
+        first, last = min(first, start), max(last, end)
     return first, last
 
 
 CUE_THRESHOLD = 0.4
 SOURCE_BIAS = 0.3
 CONTENT_BIAS = 0.3
+SOURCE_FALLBACK = 0.05
+EXTEND_MIN = 0.05
+OTHER_THRESHOLD = 0.45
+SURE_CONTENT = 0.9
+EXTEND_REACH = 25
 
 
 class RelationTagger:
@@ -78,6 +94,7 @@ class RelationTagger:
         cue_threshold: float = CUE_THRESHOLD,
         source_bias: float = SOURCE_BIAS,
         content_bias: float = CONTENT_BIAS,
+        source_fallback: float = SOURCE_FALLBACK,
     ) -> None:
         self._cue = pycrfsuite.Tagger()
         self._cue.open(str(model_dir / CUE_MODEL))
@@ -87,10 +104,24 @@ class RelationTagger:
         self.cue_threshold = cue_threshold
         self.source_bias = source_bias
         self.content_bias = content_bias
+        self.source_fallback = source_fallback
+        self.extend_min = EXTEND_MIN
+        self.other_threshold = OTHER_THRESHOLD
+        self.sure_content = SURE_CONTENT
 
     def cues(self, doc: Document) -> list[tuple[int, int]]:
-        """Cue token runs, in text order."""
-        return cue_runs(self._cue, doc, self.cue_threshold, self.cue_known)
+        """Cue token runs, in text order, tidied (:func:`tidy_cues`): a run whose words
+        are no reporting words must be surer (``other_threshold``): "violence signals
+        deepening insecurity" is no speech."""
+        peaks: dict[int, float] = {}
+        runs = tidy_cues(doc, cue_runs(self._cue, doc, self.cue_threshold, self.cue_known, peaks))
+        words = doc.words
+        return [
+            (start, end)
+            for start, end in runs
+            if peaks.get(start, 1.0) >= self.other_threshold
+            or any(words[i].lemma in REPORTING or words[i].lower in REPORTING for i in range(start, end))
+        ]
 
     def relations(self, doc: Document) -> list[Relation]:
         """Every cue with the source and content the span tagger gives it."""
@@ -99,7 +130,8 @@ class RelationTagger:
         out: list[Relation] = []
         for cue in cues:
             first, last = window(doc, cue[0])
-            others = [s for s in starts if first <= s < last and s != cue[0]]
+            near = starts[bisect_left(starts, first) : bisect_left(starts, last)]
+            others = [s for s in near if s != cue[0]]
             relation = self._relation(doc, first, last, cue, others)
             if relation is not None:
                 out.append(relation)
@@ -114,23 +146,27 @@ class RelationTagger:
         source_p = [marginal("S", k) for k in range(n)]
         lo, hi = cue[0] - first, cue[1] - first
         source = best_segment(source_p, 0, n, self.source_bias, exclude=(lo, hi))
+        doubted = source is None
         if source is None:
-            return None
+            # a source the tagger doubts ("Malian army on Tuesday said"): the strongest
+            # run at a lower bar, kept only if the content is one the tagger is sure of
+            source = best_segment(source_p, 0, n, self.source_fallback, exclude=(lo, hi))
+            if source is None:
+                return None
         content_p = [marginal("T", k) for k in range(n)]
         left, right = min(lo, source[0]), max(hi, source[1])
-        pieces = [
-            piece
-            for piece in (
-                anchored_segment(content_p, left, 0, self.content_bias, backwards=True),
-                anchored_segment(content_p, right, n, self.content_bias),
-            )
-            if piece is not None
-        ]
+        pieces = self._pieces(content_p, left, right, n, self.content_bias)
         if not pieces:
-            complement = _complement(doc, first + right, last)
-            if complement is None:
-                return None
-            pieces = [(complement[0] - first, complement[1] - first)]
+            complement = _complement(doc, first + right, last) or _object(doc, cue, first + right, last, others)
+            if complement is not None:
+                pieces = [(complement[0] - first, complement[1] - first)]
+        if not pieces:
+            return None
+        pieces = [self._to_sentence_end(doc, first, p, content_p, hi, others) for p in pieces]
+        pieces = _interrupted(doc, first, pieces, left, right, others)
+        surest = max((content_p[k] for a, b in pieces for k in range(a, min(b, n))), default=0.0)
+        if doubted and surest < self.sure_content:
+            return None
         return Relation(
             tuple(range(*cue)),
             tuple(range(first + source[0], first + source[1])),
@@ -138,10 +174,110 @@ class RelationTagger:
         )
 
 
-def cue_runs(
-    tagger: pycrfsuite.Tagger, doc: Document, threshold: float, known: frozenset[str] | None = None
+    def _to_sentence_end(
+        self,
+        doc: Document,
+        first: int,
+        piece: tuple[int, int],
+        content_p: list[float],
+        cue_end: int,
+        others: list[int],
+    ) -> tuple[int, int]:
+        """An indirect content after its cue ends where its sentence does.
+
+        Not beyond, when the next sentence's quotation has a cue of its own: that is
+        two attributions the span tagger glued ("... for the campaign. "I think ...,"
+        he said"). Not
+        short of it, when only a tail the tagger doubted (mean marginal at least
+        ``extend_min``, no other cue, no quotation) separates it from the full stop:
+        the tagger cuts long clauses ("the release of internal documents that").
+        """
+        start, end = first + piece[0], first + piece[1]
+        if piece[0] < cue_end or doc.words[start].shape == "Q" or doc.in_quote[start]:
+            return piece
+        sentence = doc.sentences[doc.sentence_of[start]]
+        stop = sentence.last
+        while stop > start and doc.words[stop - 1].shape in ("p", "Q"):
+            stop -= 1
+        if end > sentence.last:
+            # cut only where the next sentence's quotation has a cue of its own
+            beyond = first + len(content_p)
+            if any(sentence.last <= c < beyond for c in others):
+                return piece[0], sentence.last - first
+            return piece
+        if end >= stop or stop - end > EXTEND_REACH:
+            return piece
+        tail = range(end, stop)
+        if any(end <= c < stop for c in others) or any(doc.words[i].shape == "Q" for i in tail):
+            return piece
+        if sum(content_p[i - first] for i in tail) < self.extend_min * len(tail):
+            return piece
+        return piece[0], stop - first
+
+    @staticmethod
+    def _pieces(content_p: list[float], left: int, right: int, n: int, bias: float) -> list[tuple[int, int]]:
+        """Content on either side of the cue and source: one anchored run each at most."""
+        found = (
+            anchored_segment(content_p, left, 0, bias, backwards=True),
+            anchored_segment(content_p, right, n, bias),
+        )
+        return [piece for piece in found if piece is not None]
+
+
+COLON_REACH = 8
+"""Tokens after a verb cue within which a colon introduces that cue's quotation."""
+
+
+def _interrupted(
+    doc: Document, first: int, pieces: list[tuple[int, int]], left: int, right: int, others: list[int]
 ) -> list[tuple[int, int]]:
-    """Runs of tokens whose cue marginal reaches ``threshold``, in text order.
+    """"The move, Carr explained, was the result of ...": an attribution set off by commas
+    inside a sentence interrupts one content, which goes on after it to the full stop."""
+    if len(pieces) != 1 or pieces[0][1] > left:
+        return pieces
+    words = doc.words
+    before, after = first + left - 1, first + right
+    if before < 0 or words[before].lower != "," or after >= len(words) or words[after].lower != ",":
+        return pieces
+    sentence = doc.sentences[doc.sentence_of[after]]
+    stop = sentence.last
+    while stop > after + 1 and words[stop - 1].shape in ("p", "Q"):
+        stop -= 1
+    if stop - after < 3 or any(after < c < stop for c in others) or doc.in_quote[after + 1]:
+        return pieces
+    return [pieces[0], (right + 1, stop - first)]
+
+
+def tidy_cues(doc: Document, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Cue runs as the scheme writes cues and the span tagger was trained on them.
+
+    - A run of auxiliaries only ("did", "has not") is no cue.
+    - A colon right after a verb cue of the same sentence ("told the AFP news agency:
+      "...") introduces that cue's quotation: it is no second cue, which would cut the
+      first one off from its content.
+    """
+    words, sentence_of = doc.words, doc.sentence_of
+    out: list[tuple[int, int]] = []
+    for start, end in runs:
+        if all(words[i].lower in CUE_AUXILIARIES for i in range(start, end)):
+            continue  # "but did not provide": an auxiliary reports nothing
+        if end - start == 1 and words[start].lower == ":" and out:
+            before = out[-1]
+            if sentence_of[before[0]] == sentence_of[start] and start - before[1] <= COLON_REACH:
+                continue
+        out.append((start, end))
+    return out
+
+
+def cue_runs(
+    tagger: pycrfsuite.Tagger,
+    doc: Document,
+    threshold: float,
+    known: frozenset[str] | None = None,
+    peaks: dict[int, float] | None = None,
+) -> list[tuple[int, int]]:
+    """Runs of tokens whose cue marginal reaches ``threshold``, in text order; ``peaks``,
+    if given, receives each run's highest marginal by its start.
 
     Sentences wholly inside a quotation are not tagged: PolNeAR marks almost no cue
     there (under 0.2% of train cues), and they are an eighth of all sentences.
@@ -160,6 +296,9 @@ def cue_runs(
                 runs[-1] = (runs[-1][0], i + 1)
             else:
                 runs.append((i, i + 1))
+            if peaks is not None:
+                start = runs[-1][0]
+                peaks[start] = max(peaks.get(start, 0.0), tagger.marginal("C", offset))
     return runs
 
 
@@ -212,6 +351,31 @@ def _complement(doc: Document, start: int, last: int) -> tuple[int, int] | None:
         if doc.words[i].lower in {".", ";"}:
             break
     return None
+
+
+_TOPIC_PREPOSITIONS = frozenset({"on", "about", "over", "of", "regarding", "concerning"})
+_OBJECT_STOPS = frozenset({",", ";", ".", ":", "!", "?", "(", ")", "--", "\u2014", "\u2013"})
+
+
+def _object(
+    doc: Document, cue: tuple[int, int], start: int, last: int, others: list[int]
+) -> tuple[int, int] | None:
+    """"remarked on the panic", "warned about growing efforts": a reporting verb whose
+    content is the noun phrase after its preposition, up to the clause's end (the
+    tagger, trained on clauses, doubts such short contents)."""
+    words = doc.words
+    head = words[cue[0]]
+    if not (head.lemma in REPORTING or head.lower in REPORTING):
+        return None
+    k = start
+    if words[cue[1] - 1].lower not in _TOPIC_PREPOSITIONS:
+        if k >= last or words[k].lower not in _TOPIC_PREPOSITIONS:
+            return None
+        k += 1
+    end = k
+    while end < last and words[end].lower not in _OBJECT_STOPS and words[end].shape != "Q" and end not in others:
+        end += 1
+    return (k, end) if end > k else None
 
 
 ANCHOR_SLACK = 4

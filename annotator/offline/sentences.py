@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -95,7 +96,39 @@ def split_sentences(text: str, tokens: list[Token]) -> list[Sentence]:
                 first = end
     if first < len(tokens):
         sentences.append(Sentence(first, len(tokens), paragraph))
-    return _merge_overlaps(sentences)
+    return _bounded(_merge_overlaps(sentences), tokens)
+
+
+MAX_SENTENCE_TOKENS = 300
+"""Longest sentence the taggers see (PolNeAR's longest has 220 tokens). Every later
+stage works sentence by sentence; a text with no full stop (a list, a transcript, a
+hostile input) must not become one sequence of a million tokens."""
+_SOFT_BREAKS = frozenset({";", ",", ":", "--", "\u2014", "\u2013"})
+
+
+def _bounded(sentences: list[Sentence], tokens: list[Token]) -> list[Sentence]:
+    """Sentences over :data:`MAX_SENTENCE_TOKENS` cut after their last semicolon, comma,
+    colon or dash in the second half of each stretch, else at the limit."""
+    if all(s.last - s.first <= MAX_SENTENCE_TOKENS for s in sentences):
+        return sentences
+    out: list[Sentence] = []
+    for sentence in sentences:
+        first = sentence.first
+        while sentence.last - first > MAX_SENTENCE_TOKENS:
+            end = _cut(tokens, first)
+            out.append(Sentence(first, end, sentence.paragraph))
+            first = end
+        out.append(Sentence(first, sentence.last, sentence.paragraph))
+    return out
+
+
+def _cut(tokens: list[Token], first: int) -> int:
+    """Where a stretch of tokens starting at ``first`` ends when it is too long."""
+    end = first + MAX_SENTENCE_TOKENS
+    for k in range(end - 1, first + MAX_SENTENCE_TOKENS // 2, -1):
+        if tokens[k].text in _SOFT_BREAKS:
+            return k + 1
+    return end
 
 
 def paragraph_starts(text: str, tokens: list[Token]) -> set[int]:
@@ -138,3 +171,22 @@ def _ends_sentence(tokens: list[Token], i: int) -> bool:
 def _starts_sentence(token: Token) -> bool:
     first = token.text[0]
     return first.isupper() or first.isdigit() or token.text in _OPENING or first in "-\u2014"
+
+
+def text_chunks(text: str, limit: int) -> Iterator[tuple[int, str]]:
+    """``text`` in consecutive pieces of at most ``limit`` characters, with the offset
+    of each: cut at the last paragraph break in the second half of each stretch, else
+    a line break, a sentence end, a space, or at the limit. Linear in the text."""
+    start = 0
+    while len(text) - start > limit:
+        floor, end = start + limit // 2, start + limit
+        cut = -1
+        for separator in ("\n\n", "\n", ". ", " "):
+            found = text.rfind(separator, floor, end)
+            if found >= 0:
+                cut = found + len(separator)
+                break
+        cut = cut if cut > start else end
+        yield start, text[start:cut]
+        start = cut
+    yield start, text[start:]

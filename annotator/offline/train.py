@@ -19,6 +19,7 @@ from pathlib import Path
 import pycrfsuite
 
 from annotator.brat import BratSpan, pair_files, parse_ann
+from annotator.furniture import page_furniture
 from annotator.offline.clusters import CLUSTER_FILE, build_clusters, write_clusters
 from annotator.offline.document import Document, analyse
 from annotator.offline.features import Clusters, WordTable, cue_features, span_features
@@ -46,7 +47,8 @@ def load_split(
     base = polnear / split
     words = WordTable(clusters)
     for pair in pair_files(base / "attributions", base / "text"):
-        doc = analyse(pair.text_path.read_text(encoding="utf-8"), words)
+        text = pair.text_path.read_text(encoding="utf-8")
+        doc = analyse(text, words, page_furniture(text))  # as the backend reads it
         relations = []
         for rel in parse_ann(pair.ann_path).relations:
             if rel.cue is None or rel.content is None:

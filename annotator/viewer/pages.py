@@ -64,6 +64,9 @@ class ClaimView:
     hedge_cues: list[str]
     stance: str | None
     restatement: str | None
+    restatement_by: str | None
+    unverified: list[str]
+    """What the backend said that the article does not contain, one line per field."""
     alignment: dict[str, str]
     placed: bool
     start: int | None
@@ -260,6 +263,8 @@ def _claim_view(
         hedge_cues=claim.hedge_cues,
         stance=_value(claim.stance),
         restatement=claim.restatement,
+        restatement_by=claim.restatement_by,
+        unverified=_unverified(claim),
         alignment=_alignment(claim),
         placed=placed,
         start=spans.content[0].start if placed and spans else None,
@@ -268,6 +273,18 @@ def _claim_view(
 
 def _value(label: Enum | None) -> str | None:
     return label.value if label is not None else None
+
+
+def _unverified(claim: Claim) -> list[str]:
+    """The backend's statements grounding could not find in the article, for a reader to see."""
+    said = claim.unverified
+    if not said:
+        return []
+    lines = [f"speaker {said.speaker!r}"] if said.speaker else []
+    lines += [f"role {said.speaker_role!r}"] if said.speaker_role else []
+    lines += [f"via {v!r}" for v in said.via]
+    lines += [f"hedge cue {c!r}" for c in said.hedge_cues]
+    return lines
 
 
 def _alignment(claim: Claim) -> dict[str, str]:

@@ -69,9 +69,10 @@
       ["via", c.via],
       ["hedging", c.hedging === null ? null : c.hedging + (c.hedge_cues.length ? " (" + c.hedge_cues.join(", ") + ")" : "")],
       ["stance", c.stance],
-      ["restatement", c.restatement],
+      ["restatement", c.restatement === null ? null : c.restatement + (c.restatement_by ? " (written by the " + c.restatement_by + " backend, not the article's words)" : "")],
       ["alignment", alignment(c.alignment)],
     ];
+    if (c.unverified.length) rows.push(["not in the article", c.unverified]);
     if (c.status) rows.push(["comparison", c.status]);
     for (const d of c.differences) rows.push([d.field + " differs", d.here + " here, " + d.other + " on the other side"]);
     render(rows, "Claim " + (i + 1) + " of " + claims.length);
