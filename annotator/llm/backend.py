@@ -31,6 +31,7 @@ from rapidfuzz import fuzz
 from annotator.backends import BackendUnavailable, Extraction, ExtractionFailed
 from annotator.chunking import Piece, TokenCounter, merge_duplicates, split, token_counter
 from annotator.claims import ExtractedClaim
+from annotator.furniture import Enclosure, page_furniture
 from annotator.llm.answer import ClaimExtraction, FailedClaim, ModelOutputError, Reading, read_answer
 from annotator.llm.budget import Budget, BudgetError, request_tokens
 from annotator.llm.dialects import context_limit
@@ -196,9 +197,10 @@ class LLMBackend:
         except Exception as error:
             message = self._transport.redact(describe(error))
             raise ExtractionFailed(message, meter.usage, meter.exchanges) from error
+        kept, furniture = _outside_furniture(article.text, merge_duplicates(claims))
         return Extraction(
-            claims=merge_duplicates(claims),
-            dropped=dropped,
+            claims=kept,
+            dropped=dropped + furniture,
             usage=meter.usage,
             chunks=len(pieces),
             exchanges=meter.exchanges,
@@ -421,6 +423,26 @@ def _state(reading: Reading, pending: list[FailedClaim]) -> str:
     last = reading.items[-1] if reading.truncated and reading.items else None
     return json.dumps([[c.item, c.reason] for c in pending] + [reading.problem, reading.raw if reading.problem else
                                                                 None, last], sort_keys=True, default=str)
+
+
+def _outside_furniture(text: str, claims: list[ExtractedClaim]) -> tuple[list[ExtractedClaim], list[DroppedClaim]]:
+    """The claims of the article itself, and those dropped because their content lies in
+    page furniture (a caption, a related story's headline, boilerplate): the guidelines
+    label the article body only (section 2.1), and the offline backend never reads there."""
+    if not claims:
+        return claims, []
+    furniture = Enclosure(page_furniture(text))
+    kept: list[ExtractedClaim] = []
+    dropped: list[DroppedClaim] = []
+    for claim in claims:
+        holders = [furniture.holding(s.start, s.end) for s in claim.spans.content] if claim.spans else []
+        if holders and all(holders):
+            kind = holders[0].kind.value if holders[0] else ""
+            dropped.append(DroppedClaim(content=claim.content, reason=f"in page furniture ({kind}), not the "
+                                        "article's text: the guidelines label the body only"))
+        else:
+            kept.append(claim)
+    return kept, dropped
 
 
 def _dropped(claims: list[FailedClaim], why: str) -> list[DroppedClaim]:
