@@ -26,7 +26,7 @@ from annotator.backends import BackendChoice, BackendConfig
 from annotator.llm.settings import ExtractionMode, LLMSettings
 from annotator.models import Article, ArticleResult
 from annotator.parts import MergeReport, Shard, check_part_name
-from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS
+from annotator.pipeline import DEFAULT_MAX_ARTICLE_CHARS
 from annotator.runs import RunOptions, execute
 from annotator.store import RunRecord, Store
 
@@ -60,13 +60,15 @@ async def annotate_async(
     backend: BackendChoice | str = BackendChoice.auto,
     model: str | None = None,
     base_url: str | None = None,
-    mode: ExtractionMode | str = ExtractionMode.tools,
+    mode: ExtractionMode | str | None = None,
     settings: LLMSettings | None = None,
     prompts: Path | str | None = None,
     out: Path | str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     force: bool = False,
     max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
+    limit: int | None = None,
+    sample: int | None = None,
     workers: int | None = None,
     shard: str | None = None,
     part: str | None = None,
@@ -81,27 +83,29 @@ async def annotate_async(
     holds only ids, so a corpus of any size fits); without it nothing is written and a
     list comes back.
 
-    ``workers``: processes for the offline backend (default: the cores available; 0:
-    in this process). ``shard="K/N"`` annotates only that shard of the input, by article
-    id; ``part`` names this run's share of an output folder written by several runs at
-    once (shards, or partitions of a Dask job): see :mod:`annotator.parts` and
-    :func:`merge`.
+    ``limit`` and ``sample`` annotate only the first, or a seeded random draw of, that
+    many articles. ``workers``: processes for the offline backend (default: the cores
+    available; 0: in this process). ``shard="K/N"`` annotates only that shard of the
+    input, by article id; ``part`` names this run's share of an output folder written by
+    several runs at once (shards, or partitions of a Dask job): see
+    :mod:`annotator.parts` and :func:`merge`.
     An article longer than ``max_article_chars`` comes back failed, with the reason in
-    ``errors``.
+    ``errors``. Raises ``BackendUnavailable`` when the LLM endpoint cannot serve the run
+    (down, key refused, model not served), before any article is sent.
     """
     base = settings or LLMSettings.from_options(None, None)
     llm = replace(
         base,
         model=model or base.model,
         base_url=base_url or base.base_url,
-        mode=ExtractionMode(mode),
+        mode=ExtractionMode(mode) if mode else base.mode,
     )
     config = BackendConfig(
         choice=BackendChoice(backend), llm=llm, prompts=Path(prompts) if prompts else None, workers=workers
     )
     options = RunOptions(
         out=Path(out) if out else None, concurrency=concurrency, force=force,
-        max_article_chars=max_article_chars,
+        max_article_chars=max_article_chars, limit=limit, sample=sample,
         shard=Shard.parse(shard) if shard else None, part=check_part_name(part) if part else None,
     )
     report = await execute(_source(inputs), config, options)

@@ -30,6 +30,8 @@ class Extraction:
     usage: Usage = field(default_factory=Usage)
     chunks: int = 1
     exchanges: list[Exchange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What the user should check although the article succeeded (an answer cut short)."""
     result: ArticleResult | None = None
     """The finished result, when the backend built it with ``pipeline.build_result``
     itself (in a worker process, so that grounding and speakers use every core too)."""
@@ -42,6 +44,11 @@ class ExtractionFailed(RuntimeError):
         super().__init__(message)
         self.usage = usage
         self.exchanges = exchanges
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend cannot serve this run at all (a dead endpoint, a refused key, a model
+    the endpoint does not serve): the run stops before any article is sent."""
 
 
 class ExtractionDeferred(RuntimeError):
@@ -60,8 +67,17 @@ class Maker(Protocol):
 class Backend(Maker, Protocol):
     """A source of claims. ``name``, ``model`` and ``prompt_version`` key the output cache."""
     endpoint: str | None
-    mode: str | None
-    """How structured output is requested (LLM backends); ``None`` for others."""
+
+    @property
+    def mode(self) -> str | None:
+        """How structured output is requested (LLM backends); ``None`` for others."""
+        ...
+
+    async def prepare(self) -> list[str]:
+        """Called once before the first article that needs work: checks what the run
+        depends on and returns notes for the user. Raising stops the run before anything
+        is sent (an LLM endpoint that cannot serve it)."""
+        ...
 
     async def extract(self, article: Article) -> Extraction:
         """Claims found in ``article``; raising marks the article failed, not the run."""
@@ -131,6 +147,9 @@ class OfflineAdapter:
         self._pool = WorkerPool(self.workers) if self.workers else None
         self._thread: ThreadPoolExecutor | None = None
         """workers=0: one thread, since the backend's taggers are not safe to share."""
+
+    async def prepare(self) -> list[str]:
+        return []
 
     async def extract(self, article: Article) -> Extraction:
         if self._pool is not None:

@@ -25,6 +25,7 @@ the same answer for the same text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -167,6 +168,23 @@ def mask(text: str, regions: list[Region], kinds: frozenset[RegionKind] = SKIPPE
         at = region.end
     pieces.append(text[at:])
     return "".join(pieces)
+
+
+class Enclosure:
+    """Which furniture region holds a span: regions other than markup never overlap, so
+    one binary search finds the only candidate (markup, a few characters of link
+    targets and emphasis marks, holds no span worth asking about)."""
+
+    def __init__(self, regions: list[Region], kinds: frozenset[RegionKind] = SKIPPED) -> None:
+        self._regions = [r for r in regions if r.kind in kinds and r.kind is not RegionKind.markup]
+        self._starts = [r.start for r in self._regions]
+
+    def holding(self, start: int, end: int) -> Region | None:
+        """The region holding all of ``[start, end)``, if one does."""
+        at = bisect.bisect_right(self._starts, start) - 1
+        if at >= 0 and end <= self._regions[at].end:
+            return self._regions[at]
+        return None
 
 
 def _lines(text: str) -> list[tuple[int, int, str]]:

@@ -259,6 +259,11 @@ class ArticleResult(AnnotatedArticle):
     dropped: list[DroppedClaim] = Field(default_factory=list)
     usage: Usage = Field(default_factory=Usage)
     errors: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what to check although the article succeeded: no claims where the text has "
+        "quotations and reporting verbs, an answer cut off at the token limit",
+    )
     seconds: float = 0.0
     text: str | None = Field(
         default=None, description="the article text the offsets refer to (absent in schema 1)"

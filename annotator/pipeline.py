@@ -13,7 +13,7 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +35,7 @@ from annotator.models import (
 from annotator.secrets import redact
 from annotator.speakers import SpeakerRegistry
 from annotator.store import ClaimsTable, Store, is_fresh
+from annotator.suspicion import empty_but_attributed
 
 DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_ARTICLE_CHARS = 1_000_000
@@ -53,6 +54,7 @@ class RunTotals:
     failed: int = 0
     claims: int = 0
     dropped_claims: int = 0
+    flagged: int = 0
     deferred: int = 0
     """Articles whose answer is still on its way (a provider batch): nothing written."""
     usage: Usage = field(default_factory=Usage)
@@ -60,6 +62,7 @@ class RunTotals:
     def add(self, result: ArticleResult, cached: bool) -> None:
         self.claims += len(result.claims)
         self.dropped_claims += result.dropped_claims
+        self.flagged += bool(result.ok and result.warnings)
         if cached:
             self.skipped += 1
             return
@@ -89,6 +92,9 @@ def build_result(article: Article, backend: Maker, extraction: Extraction, secon
     verify_all(article.text, kept)
     dropped = extraction.dropped + [DroppedClaim(content=f.claim.content, reason=f.reason) for f in failures]
     annotated = to_annotated(article.id, sorted(kept, key=_position), restatement_by=backend.name)
+    warnings = list(extraction.warnings)
+    if not kept and (suspicious := empty_but_attributed(article.text)) is not None:
+        warnings.append(suspicious)
     return ArticleResult(
         article=article.id,
         speakers=annotated.speakers,
@@ -98,6 +104,7 @@ def build_result(article: Article, backend: Maker, extraction: Extraction, secon
         dropped_claims=len(dropped),
         dropped=dropped,
         usage=extraction.usage,
+        warnings=warnings,
         seconds=round(seconds, 3),
     )
 
@@ -224,6 +231,7 @@ async def run(
     claims: ClaimsTable | None = None,
     totals: RunTotals | None = None,
     max_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS,
+    prepare: Callable[[], Awaitable[None]] | None = None,
 ) -> RunTotals:
     """Annotate articles as they arrive, ``concurrency`` at a time, skipping those whose
     stored output is fresh; each result is written (and its rows appended to
@@ -234,7 +242,9 @@ async def run(
     the event loop; inputs that could not be read go to ``skipped``. Nothing per
     article is kept here. With ``store=None`` nothing is read or written. ``totals``
     (filled in place) lets a caller read how far an interrupted run got. Articles over
-    ``max_chars`` characters fail without reaching the backend.
+    ``max_chars`` characters fail without reaching the backend. ``prepare`` is awaited
+    before each article that will reach it (it checks the backend once, and raising
+    stops the run).
     """
     totals = totals if totals is not None else RunTotals()
     lanes = max(1, concurrency)
@@ -249,6 +259,8 @@ async def run(
         if cached and stored is not None and store is not None:
             written = writer.submit(_with_metadata, stored, article, store)
         else:
+            if prepare is not None and too_long(article, max_chars) is None:
+                await prepare()
             try:
                 result, exchanges = await annotate_one(article, backend, max_chars)
             except ExtractionDeferred:
@@ -281,8 +293,15 @@ async def run(
             else:
                 await one(item)
 
+    tasks = [asyncio.ensure_future(lane()) for _ in range(lanes)]
     try:
-        await asyncio.gather(*(lane() for _ in range(lanes)))
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:  # one lane's error (a backend that cannot serve) ends the others
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         feed.raise_error()
     finally:
         feed.stop()

@@ -20,6 +20,9 @@ from annotator.models import Article, SpeakerType
 
 TEMPLATE_FILES = ("system.j2", "user.j2")
 EXAMPLES_FILE = "examples.json"
+RENDERING = b"examples as one-line JSON"
+"""How the files are rendered, hashed into the version with them: a change here changes
+the prompt as surely as an edit to a template."""
 
 
 class PromptError(ValueError):
@@ -83,15 +86,18 @@ class PromptSet:
             return []
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
+            # One line, as a schema grammar makes the model write it: llama.cpp's allows no
+            # newline between tokens, so a model shown indented JSON cannot open the list
+            # and answers {"claims": []} (measured, docs/local-models.md). Fewer tokens too.
             return [
-                FewShotExample(item["article"], json.dumps({"claims": item["claims"]}, indent=1))
+                FewShotExample(item["article"], json.dumps({"claims": item["claims"]}, ensure_ascii=False))
                 for item in raw
             ]
         except (json.JSONDecodeError, KeyError, TypeError) as error:
             raise PromptError(f"{path}: not a list of {{article, claims}} objects: {error}") from error
 
     def _hash(self) -> str:
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(RENDERING + b"\0")
         for name in (*TEMPLATE_FILES, EXAMPLES_FILE):
             path = self.directory / name
             if path.is_file():

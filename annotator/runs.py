@@ -9,23 +9,32 @@ last, holding only article ids; a run without one returns its results.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from annotator import __version__
 from annotator.articles import ArticleSource, LoadFailure
 from annotator.backends import Backend, BackendChoice, BackendConfig, build_backend
+from annotator.llm.settings import LLMSettings
 from annotator.models import Article, ArticleResult
 from annotator.parts import Shard, part_dir
 from annotator.pipeline import DEFAULT_CONCURRENCY, DEFAULT_MAX_ARTICLE_CHARS, RunTotals, run
 from annotator.store import CLAIMS_FILE, RunRecord, SkippedInput, Store, StoredResults
 
+if TYPE_CHECKING:
+    from annotator.llm.estimate import Estimate
+
 Source = Path | ArticleSource | Iterable[Article | LoadFailure]
 """What a run reads: a folder or file, an :class:`ArticleSource`, or articles (any
 iterable, read as it goes; failures in it are reported as a folder's are)."""
+
+if TYPE_CHECKING:
+    from annotator.llm.estimate import Estimate
 
 
 class RunObserver(Protocol):
@@ -41,6 +50,9 @@ class RunObserver(Protocol):
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         """One article finished (or was taken from the store unchanged)."""
 
+    def noted(self, message: str) -> None:
+        """Something the backend found before the run that the user should know."""
+
 
 class QuietObserver:
     """Watches nothing: the API's default."""
@@ -54,16 +66,27 @@ class QuietObserver:
     def article_done(self, result: ArticleResult, cached: bool, totals: RunTotals) -> None:
         pass
 
+    def noted(self, message: str) -> None:
+        pass
+
 
 @dataclass(frozen=True)
 class RunOptions:
     """How a run goes, apart from which backend does the work."""
 
     out: Path | None = None
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int | None = None
+    """Articles annotated at once; ``None``: one for a local LLM server (which answers one
+    request at a time, so more would only queue into each other's ``--timeout``), else
+    :data:`~annotator.pipeline.DEFAULT_CONCURRENCY`."""
     force: bool = False
     max_article_chars: int | None = DEFAULT_MAX_ARTICLE_CHARS
     """Longer articles are refused (an error naming the file); ``None`` for no limit."""
+    limit: int | None = None
+    """Annotate only the first ``limit`` articles of the input (in input order)."""
+    sample: int | None = None
+    """Annotate ``sample`` articles drawn at random (``sample_seed``), kept in input order."""
+    sample_seed: int = 0
     shard: Shard | None = None
     """Annotate only this shard of the input (by article id); implies ``part``."""
     part: str | None = None
@@ -117,7 +140,9 @@ async def execute(
     client pass an instance; it stays theirs to close). Raises, before any work is done,
     ``OutputError`` when the output folder cannot be used (a file in the way, read-only,
     held by another run of the same part), ``ArticleError`` when ``source`` does not
-    exist and ``PromptError`` for a bad template folder.
+    exist, ``PromptError`` for a bad template folder, and ``BackendUnavailable`` when the
+    backend's check before its first request fails (an LLM endpoint that is down, refuses
+    the key or does not serve the model): nothing has been sent then.
     """
     options = options or RunOptions()
     part = part_dir(options.out, options.part_name) if options.out and options.part_name else None
@@ -144,11 +169,12 @@ async def _execute(
     items = _items(source, options.out)  # raises ArticleError at once for a missing folder
     engine = backend or build_backend(config)
     automatic = config.choice is BackendChoice.auto and backend is None
-    watch.started(engine, automatic, len(source) if isinstance(source, Sized) else None)
+    watch.started(engine, automatic, _expected(source, options))
     table = store.claims_table(part / CLAIMS_FILE if part else None).open() if store is not None else None
     collected = _Collector(keep=store is None)
     failures: list[LoadFailure] = []
     ignored: list[LoadFailure] = []
+    preparation = _Preparation(engine, watch)
 
     def skipped(failure: LoadFailure) -> None:
         (ignored if failure.ignored else failures).append(failure)
@@ -163,9 +189,10 @@ async def _execute(
     interrupted = True
     try:
         await run(
-            _selected(items, options.shard, collected), engine, store,
-            concurrency=_lanes(options.concurrency, engine), force=options.force,
+            _selected(items, options, collected), engine, store,
+            concurrency=_lanes(_concurrency(engine, options), engine), force=options.force,
             progress=done, skipped=skipped, claims=table, totals=totals, max_chars=options.max_article_chars,
+            prepare=preparation,
         )
         interrupted = False
     finally:
@@ -175,12 +202,63 @@ async def _execute(
             await engine.aclose()
         record = _record(engine, started, datetime.now(UTC), totals, failures, collected.ids,
                          interrupted, options.part_name)
-        if store is not None and collected.found:  # a run that found nothing leaves the last run's record alone
+        record = record.model_copy(update={"notes": preparation.notes, "input_articles": collected.found})
+        # a run that found nothing, or whose backend could not serve it, leaves the last run's record alone
+        if store is not None and collected.found and not preparation.refused:
             (Store(part) if part else store).write_run(record)
     results: Sequence[ArticleResult] = (
         collected.results() if store is None else StoredResults(store, collected.ids)
     )
     return RunReport(record=record, results=results, load_failures=failures, ignored=ignored, found=collected.found)
+
+
+class _Preparation:
+    """The backend's check before its first request (:meth:`Backend.prepare`), made once
+    however many lanes reach it, and only when an article needs the backend: a rerun that
+    finds everything done asks nothing of the endpoint. A failed check fails every lane."""
+
+    def __init__(self, engine: Backend, watch: RunObserver) -> None:
+        self._engine = engine
+        self._watch = watch
+        self._lock = asyncio.Lock()
+        self._done = False
+        self._error: Exception | None = None
+        self.notes: list[str] = []
+
+    @property
+    def refused(self) -> bool:
+        """The check failed: the run stopped before sending anything."""
+        return self._error is not None
+
+    async def __call__(self) -> None:
+        async with self._lock:
+            if self._error is not None:
+                raise self._error
+            if self._done:
+                return
+            try:
+                self.notes = await self._engine.prepare()
+            except Exception as error:
+                self._error = error
+                raise
+            self._done = True
+        for note in self.notes:
+            self._watch.noted(note)
+
+
+def _expected(source: Source, options: RunOptions) -> int | None:
+    """How many articles the run will take, when the source can say before it is read."""
+    if not isinstance(source, Sized) or options.shard is not None:
+        return None
+    counts = [len(source), options.limit, options.sample]
+    return min(c for c in counts if c is not None)
+
+
+def _concurrency(engine: Backend, options: RunOptions) -> int:
+    if options.concurrency is not None:
+        return options.concurrency
+    settings = getattr(engine, "settings", None)
+    return 1 if isinstance(settings, LLMSettings) and settings.local else DEFAULT_CONCURRENCY
 
 
 def _items(source: Source, out: Path | None) -> Iterable[Article | LoadFailure]:
@@ -197,16 +275,51 @@ def _lanes(concurrency: int, engine: Backend) -> int:
 
 
 def _selected(
+    items: Iterable[Article | LoadFailure], options: RunOptions, collected: _Collector
+) -> Iterator[Article | LoadFailure]:
+    """The items this run annotates: its shard, then ``--sample`` (a seeded draw, kept in
+    input order), then the first ``--limit``; their ids noted in input order. Every
+    article is still read, so the record says how many the input held."""
+    chosen = _in_shard(items, options.shard, collected)
+    if options.sample is not None:
+        chosen = _drawn(chosen, options.sample, random.Random(options.sample_seed))
+    taken = 0
+    for item in chosen:
+        if isinstance(item, Article):
+            if options.limit is not None and taken >= options.limit:
+                continue
+            taken += 1
+            collected.order(item.id)
+        yield item
+
+
+def _in_shard(
     items: Iterable[Article | LoadFailure], shard: Shard | None, collected: _Collector
 ) -> Iterator[Article | LoadFailure]:
-    """The items this run annotates (its shard), their ids noted in input order."""
     for item in items:
         if isinstance(item, Article):
             collected.found += 1
             if shard is not None and not shard.takes(item.id):
                 continue
-            collected.order(item.id)
         yield item
+
+
+def _drawn(items: Iterable[Article | LoadFailure], size: int, rng: random.Random) -> Iterator[Article | LoadFailure]:
+    """``size`` articles drawn uniformly (reservoir sampling: one pass, holding only the
+    draw), given in input order once the input is read; unreadable inputs pass at once."""
+    kept: list[tuple[int, Article]] = []
+    seen = 0
+    for item in items:
+        if not isinstance(item, Article):
+            yield item
+            continue
+        if len(kept) < size:
+            kept.append((seen, item))
+        elif (slot := rng.randrange(seen + 1)) < size:
+            kept[slot] = (seen, item)
+        seen += 1
+    for _, article in sorted(kept, key=lambda pair: pair[0]):
+        yield article
 
 
 class _Collector:
@@ -241,6 +354,8 @@ def _record(
     interrupted: bool,
     part: str | None,
 ) -> RunRecord:
+    settings = getattr(engine, "settings", None)
+    llm = settings if isinstance(settings, LLMSettings) else None
     return RunRecord(
         annotator_version=__version__,
         backend=engine.name,
@@ -257,10 +372,50 @@ def _record(
         failed=totals.failed + len(failures),
         claims=totals.claims,
         dropped_claims=totals.dropped_claims,
+        flagged=totals.flagged,
         deferred=totals.deferred,
         usage=totals.usage,
+        dialect=llm.dialect.value if llm else None,
+        max_tokens=llm.max_tokens if llm else None,
+        context_tokens=llm.context_tokens if llm else None,
+        timeout_seconds=llm.timeout_seconds if llm else None,
         load_failures=[SkippedInput(path=f.path, reason=f.reason) for f in failures],
         article_ids=ids,
         interrupted=interrupted,
         part=part,
     )
+
+
+@dataclass
+class RunPlan:
+    """What a run would do, worked out without sending anything (``--dry-run``)."""
+
+    backend: Backend
+    articles: list[Article]
+    estimates: list[Estimate] | None
+    """Per article, for the LLM backend; ``None`` for one that costs no tokens."""
+    load_failures: list[LoadFailure] = field(default_factory=list)
+    input_articles: int = 0
+
+
+def plan(source: Source, config: BackendConfig, options: RunOptions | None = None) -> RunPlan:
+    """The articles a run would annotate and, for the LLM backend, the pieces and tokens of
+    each: the same selection, pieces and prompts :func:`execute` would use (before a
+    pre-flight, so with the dialect guessed from the URL)."""
+    options = options or RunOptions()
+    engine = build_backend(config)
+    collected = _Collector(keep=False)
+    articles: list[Article] = []
+    failures: list[LoadFailure] = []
+    for item in _selected(_items(source, options.out), options, collected):
+        if isinstance(item, Article):
+            articles.append(item)
+        elif not item.ignored:
+            failures.append(item)
+    estimates = None
+    if engine.name == "llm":
+        from annotator.llm.backend import LLMBackend
+
+        assert isinstance(engine, LLMBackend)
+        estimates = [engine.estimate(article) for article in articles]
+    return RunPlan(engine, articles, estimates, failures, collected.found)

@@ -117,9 +117,19 @@ class RunRecord(BaseModel):
     failed: int
     claims: int
     dropped_claims: int
+    flagged: int = 0
+    """Articles annotated with warnings (e.g. no claims in a text full of quotations)."""
     deferred: int = 0
     """Articles waiting for a provider batch: nothing written for them yet."""
     usage: Usage
+    dialect: str | None = None
+    max_tokens: int | None = None
+    context_tokens: int | None = None
+    timeout_seconds: float | None = None
+    notes: list[str] = Field(default_factory=list)
+    """What the backend's pre-flight found (server, dialect, budget)."""
+    input_articles: int | None = None
+    """Articles the input held, when ``--limit`` or ``--sample`` ran fewer."""
     load_failures: list[SkippedInput] = Field(default_factory=list)
     article_ids: list[str] | None = None
     """Every article of the run, done or taken unchanged (``None`` in runs recorded before

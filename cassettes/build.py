@@ -33,10 +33,9 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-MODULES = (
-    "test_llm_backend", "test_llm_transport", "test_pipeline_cli", "test_llm_live",
-    "test_llm_sample_replay",
-)
+MODULES = ("test_llm_backend", "test_llm_transport", "test_pipeline_cli", "test_llm_sample_replay")
+"""The hand-written scenarios. The live modules (test_llm_live, test_llm_sample_local) are
+recorded from a real model by cassettes/record_live.py, never scripted here."""
 PLACEHOLDER_KEY = "scripted-build-not-a-key"
 """Set for the build so no real key from the shell ever reaches the scripted server."""
 HEADER = (
@@ -362,15 +361,16 @@ SAMPLE_002_INVENTED = claim(
     restated="A Kayes resident woke up in shock to gunfire and smoke near the governor's residence.")
 """The BBC's quote (article 000) put in the mouth of 002's resident: not in article 002."""
 SAMPLE_002_FIRST = [*_S002_HEAD, SAMPLE_002_INVENTED, *_S002_TAIL]
-SAMPLE_002 = [
-    *_S002_HEAD,
+SAMPLE_002_CORRECTED = [
     claim("a resident from Kayes", "anonymous", "a resident from Kayes", "remarked", "the panic",
           restated="There was panic in Kayes."),
     claim("a resident from Kayes", "anonymous", "a resident from Kayes", "noting",
           "the sound of gunfire and smoke rising towards the local governor's residence", stance="endorse",
           restated="Gunfire could be heard and smoke rose towards the governor's residence in Kayes."),
-    *_S002_TAIL,
 ]
+"""The re-ask's answer for 002: asked about the invented quote alone, the model gives the
+two claims that stand where it is in the article."""
+
 
 # 003 (Reuters page, curly apostrophes; the lead is scraped twice). Planted:
 # - NORMALISED + REPEATS: the army's lead claim comes back with "Mali's" (straight) at both
@@ -493,6 +493,9 @@ class Reply:
                 **self.headers,
             }
             text = json.dumps(body, indent=2, ensure_ascii=False)  # OpenAI sends indented JSON
+        elif self.server == "ollama":
+            headers = {"date": DATE, "content-type": "application/json; charset=utf-8", **self.headers}
+            text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         else:  # vLLM's OpenAI-compatible server (uvicorn)
             headers = {"date": DATE, "server": "uvicorn", "content-type": "application/json", **self.headers}
             text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -589,6 +592,48 @@ def content_answer(
     return Reply(200, body, when=when, server=server)
 
 
+OLLAMA_MODEL = "qwen2.5-coder:1.5b"
+
+
+def model_list(url: str) -> tuple[int, dict[str, str], bytes]:
+    """The pre-flight's ``GET /models``: OpenAI's list, a local vLLM's (one served model),
+    or Ollama's OpenAI-compatible list (its documented shape)."""
+    seed = _digest(url)
+    if ":11434/" in url:
+        models = [{"id": OLLAMA_MODEL, "object": "model", "created": CREATED, "owned_by": "library"}]
+        headers = {"date": DATE, "content-type": "application/json"}
+        return 200, headers, json.dumps({"object": "list", "data": models}).encode()
+    if "api.openai.com" in url:
+        models = [{"id": name, "object": "model", "created": CREATED - 9_000_000 - n, "owned_by": "system"}
+                  for n, name in enumerate(("gpt-4o-mini", "gpt-4o", "gpt-4o-mini-2024-07-18"))]
+        headers = {"date": DATE, "content-type": "application/json", "openai-version": "2020-10-01",
+                   "x-request-id": f"req_{seed[:32]}", "server": "cloudflare"}
+        return 200, headers, json.dumps({"object": "list", "data": models}, indent=2).encode()
+    model = {"id": LOCAL_MODEL, "object": "model", "created": CREATED, "owned_by": "vllm", "root": LOCAL_MODEL,
+             "parent": None, "max_model_len": 32768}
+    headers = {"date": DATE, "server": "uvicorn", "content-type": "application/json"}
+    return 200, headers, json.dumps({"object": "list", "data": [model]}, separators=(",", ":")).encode()
+
+
+def ollama_answer(claims: list[dict[str, Any]], when: str | None = None) -> Reply:
+    """Ollama's ``/api/chat`` answer with ``stream: false`` (docs/api.md, "Chat request
+    (Structured outputs)"): the JSON in ``message.content``, token counts, durations in ns."""
+    content = json.dumps({"claims": claims}, ensure_ascii=False)
+
+    def body(request: dict[str, Any], seed: str) -> dict[str, Any]:
+        prompt = _tokens(json.dumps(request.get("messages", []), ensure_ascii=False))
+        completion = _tokens(content)
+        return {
+            "model": request.get("model"), "created_at": "2026-11-21T14:00:00.000000Z",
+            "message": {"role": "assistant", "content": content}, "done_reason": "stop", "done": True,
+            "total_duration": 9_000_000_000 + completion * 40_000_000, "load_duration": 12_000_000,
+            "prompt_eval_count": prompt, "prompt_eval_duration": prompt * 18_000_000,
+            "eval_count": completion, "eval_duration": completion * 40_000_000,
+        }
+
+    return Reply(200, body, when=when, server="ollama")
+
+
 def api_error(status: int, message: str, type_: str, code: str | None, headers: dict[str, str] | None = None) -> Reply:
     """An OpenAI error object."""
     error = {"error": {"message": message, "type": type_, "param": None, "code": code}}
@@ -641,29 +686,33 @@ SCRIPTS: dict[str, list[Reply]] = {
     # a
     "test_llm_backend/test_clean_tool_call": [tool_call(MALI)],
     # b
-    "test_llm_backend/test_invented_quote_is_reasked_and_corrected": [tool_call(MALI_MISQUOTED), tool_call(MALI)],
+    # the re-ask asks about the misquote only; the model corrects that one claim
+    "test_llm_backend/test_invented_quote_is_reasked_and_corrected": [tool_call(MALI_MISQUOTED), tool_call([MALI[3]])],
     # c
     "test_llm_backend/test_malformed_tool_arguments_are_reasked": [tool_call(raw=MALI_TRUNCATED), tool_call(MALI)],
     # c2
+    # asked about the invented claim alone, the model gives it back unchanged: not asked again
     "test_llm_backend/test_claim_ungrounded_on_every_attempt_is_dropped": [
-        tool_call([*MALI, MALI_INVENTED]), tool_call([*MALI, MALI_INVENTED]), tool_call([*MALI, MALI_INVENTED])
+        tool_call([*MALI, MALI_INVENTED]), tool_call([MALI_INVENTED])
     ],
     "test_llm_backend/test_unparsable_on_every_attempt_fails_the_article": [
-        tool_call(raw=MALI_TRUNCATED), tool_call(raw=MALI_TRUNCATED), tool_call(raw=MALI_TRUNCATED)
+        tool_call(raw=MALI_TRUNCATED), tool_call(raw=MALI_TRUNCATED)
     ],
     # f (backend level): the JSON-mode re-ask goes back as a user message
     "test_llm_backend/test_json_schema_reask_is_a_user_message": [
         content_answer([*FERRY[:1], claim("Islanders", "anonymous", "Islanders", "said",
                                           "the island had run out of bread")], fenced=True, server="vllm"),
-        content_answer(FERRY, fenced=True, server="vllm"),
+        content_answer(FERRY[1:], fenced=True, server="vllm"),
     ],
+    # Ollama's own route (its documented shape; no Ollama server is reachable where this is built)
+    "test_llm_backend/test_ollama_dialect_sends_its_own_chat_with_format_and_context": [ollama_answer(FERRY)],
     # g
     "test_llm_backend/test_long_article_is_split_into_pieces": [
         tool_call(claims, when=f"piece {n} of 3") for n, claims in enumerate(DROUGHT_PIECES, 1)
     ],
     # j
     "test_llm_backend/test_injected_instruction_is_data_and_invented_claim_dropped": [
-        tool_call([HARBOUR_ALBRECHT, HARBOUR_INVENTED, HARBOUR_RESIDENTS]) for _ in range(3)
+        tool_call([HARBOUR_ALBRECHT, HARBOUR_INVENTED, HARBOUR_RESIDENTS]), tool_call([HARBOUR_INVENTED]),
     ],
     # d, e, e2
     "test_llm_transport/test_rate_limit_honours_retry_after": [RATE_LIMITED, tool_call(MALI)],
@@ -689,21 +738,13 @@ SCRIPTS: dict[str, list[Reply]] = {
         tool_call(FERRY, when="Orsa island"), tool_call(CLINIC, when="Vedra"),
         tool_call([*FERRY, FERRY_CHANGED_EXTRA], when="Orsa island"),
     ],
-    # Live-recordable scenarios: scripted stand-ins for a well-behaved model until someone
-    # re-records them against a real endpoint (cassettes/README.md).
-    "test_llm_live/test_live_tools_mode": [tool_call(MALI)],
-    "test_llm_live/test_live_json_schema_mode": [content_answer(MALI, fenced=False)],
-    "test_llm_live/test_live_long_article": [
-        tool_call(claims, when=f"piece {n} of 3") for n, claims in enumerate(DROUGHT_PIECES, 1)
-    ],
-    "test_llm_live/test_live_prompt_injection": [tool_call([HARBOUR_ALBRECHT, HARBOUR_RESIDENTS])],
     # The five sample articles through `annotator annotate` (concurrently, so routed by
     # marker); 002 is answered twice: the invented quote, then the correction.
     "test_llm_sample_replay/test_replay_meets_the_suite_floors": [
         tool_call(SAMPLE_000, when=SAMPLE_MARKERS["000"]),
         tool_call(SAMPLE_001, when=SAMPLE_MARKERS["001"]),
         tool_call(SAMPLE_002_FIRST, when=SAMPLE_MARKERS["002"]),
-        tool_call(SAMPLE_002, when=SAMPLE_MARKERS["002"]),
+        tool_call(SAMPLE_002_CORRECTED, when=SAMPLE_MARKERS["002"]),
         tool_call(SAMPLE_003, when=SAMPLE_MARKERS["003"]),
         tool_call(SAMPLE_004, when=SAMPLE_MARKERS["004"]),
     ],
@@ -737,6 +778,9 @@ class ScriptedServer:
         pending = list(enumerate(SCRIPTS[key]))
 
         def handler(http_request: httpx.Request) -> httpx.Response:
+            if http_request.method == "GET" and http_request.url.path.endswith("/models"):
+                status, headers, content = model_list(str(http_request.url))
+                return httpx.Response(status, headers=headers, content=content)
             body = json.loads(http_request.content or b"{}")
             text = http_request.content.decode("utf-8")
             for position, (index, reply) in enumerate(pending):

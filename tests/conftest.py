@@ -118,17 +118,35 @@ class Sent:
         return self.body.get("messages", [])
 
 
+MODEL_CALLS = ("/chat/completions", "/api/chat")
+"""Paths of the requests that ask the model (the rest: the run's pre-flight)."""
+
+
 class HttpLog:
-    """The exchanges of the test's cassette that the run actually used, in order.
+    """The model requests of the test's cassette that the run actually used, in order.
 
     Read from VCR's own bookkeeping, so it needs no hook in the code under test: in
-    replay, the interactions that were played; when recording, those recorded.
+    replay, the interactions that were played; when recording, those recorded. Indexing
+    and ``len`` see only the requests that ask the model; :meth:`everything` also the
+    pre-flight (``GET /models`` and the like).
     """
 
     def __init__(self, cassette: Any) -> None:
         self._cassette = cassette
 
+    def everything(self) -> list[Sent]:
+        """Every exchange, pre-flight included."""
+        return self._all()
+
+    @property
+    def preflight(self) -> list[Sent]:
+        """The exchanges that did not ask the model."""
+        return [s for s in self._all() if not s.url.endswith(MODEL_CALLS)]
+
     def _sent(self) -> list[Sent]:
+        return [s for s in self._all() if s.url.endswith(MODEL_CALLS)]
+
+    def _all(self) -> list[Sent]:
         import httpx
 
         cassette = self._cassette

@@ -72,7 +72,8 @@ async def test_a_trickling_server_cannot_hold_an_attempt_past_the_deadline(tmp_p
         return httpx.Response(200, headers={"content-type": "application/json"}, stream=Trickle())
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(trickle))
-    settings = LLMSettings(base_url="http://127.0.0.1:9/v1", timeout_seconds=0.5, transport_attempts=2)
+    settings = LLMSettings(base_url="http://127.0.0.1:9/v1", timeout_seconds=0.5, transport_attempts=2,
+                           preflight=False)  # the handler trickles every answer: only chat requests here
     backend = LLMBackend(settings, PromptSet(), http_client=client, sleep=fake_sleep)
     config = BackendConfig(choice=BackendChoice.llm, llm=settings)
     started = time.perf_counter()

@@ -20,7 +20,9 @@ CASSETTES = ROOT / "cassettes"
 YAMLS = sorted(CASSETTES.rglob("*.yaml"))
 EVERY_FILE = sorted(p for p in CASSETTES.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 HAND_WRITTEN = "# HAND-WRITTEN CASSETTE."
-LIVE_MODULE = "test_llm_live"
+RECORDED = "# RECORDED FROM A LIVE SERVER."
+LIVE_MODULES = ("test_llm_live", "test_llm_sample_local")
+"""Modules whose cassettes cassettes/record_live.py writes from a real model."""
 
 KEY_PATTERNS = {
     "OpenAI-style key": re.compile(r"\b(?:sk|rk)-[A-Za-z0-9_\-]{8,}"),
@@ -49,7 +51,7 @@ def interactions(path: Path) -> list[dict]:
 
 def test_the_cassettes_are_there():
     modules = {p.parent.name for p in YAMLS}
-    assert {"test_llm_backend", "test_llm_transport", "test_pipeline_cli", LIVE_MODULE} <= modules
+    assert {"test_llm_backend", "test_llm_transport", "test_pipeline_cli", *LIVE_MODULES} <= modules
     assert len(YAMLS) >= 20
 
 
@@ -93,6 +95,12 @@ def test_cassette_is_openai_wire_format(path):
     assert len(requests) == len(responses) >= 1
     for interaction in interactions(path):
         request, response = interaction["request"], interaction["response"]
+        if request["method"] == "GET":  # the pre-flight
+            check_preflight(request, response)
+            continue
+        if request["uri"].endswith("/api/chat"):  # Ollama's own route
+            check_ollama(request, response)
+            continue
         assert request["method"] == "POST"
         assert request["uri"].endswith("/v1/chat/completions")
         sent = json.loads(request["body"])
@@ -132,6 +140,43 @@ def test_cassette_is_openai_wire_format(path):
                 assert "retry-after" in headers
 
 
+def check_preflight(request: dict, response: dict) -> None:
+    """``GET /models`` and its model list, as OpenAI and OpenAI-compatible servers answer."""
+    assert request["uri"].endswith("/v1/models") and not request["body"]
+    assert {k.lower(): v for k, v in request["headers"].items()}["user-agent"][0].startswith("AsyncOpenAI/Python ")
+    assert response["status"]["code"] == 200
+    body = json.loads(response["body"]["string"])
+    assert body["object"] == "list" and body["data"]
+    for model in body["data"]:
+        assert isinstance(model["id"], str) and model["object"] == "model" and isinstance(model["owned_by"], str)
+
+
+def check_ollama(request: dict, response: dict) -> None:
+    """Ollama's ``/api/chat`` without streaming, as its API reference documents it."""
+    sent = json.loads(request["body"])
+    assert sent["stream"] is False and sent["messages"][0]["role"] == "system"
+    assert isinstance(sent["format"], dict | str) and set(sent["options"]) >= {"num_ctx", "num_predict"}
+    assert response["status"]["code"] == 200
+    body = json.loads(response["body"]["string"])
+    assert body["done"] is True and body["done_reason"] in ("stop", "length")
+    assert body["message"]["role"] == "assistant" and isinstance(body["message"]["content"], str)
+    assert all(isinstance(body[k], int) for k in ("prompt_eval_count", "eval_count", "total_duration"))
+
+
+# Runs made with preflight=False on purpose, to show what happens without one.
+WITHOUT_PREFLIGHT = {"test_live_auto_dialect_falls_back_to_the_llama_cpp_spelling"}
+
+
+def test_every_cassette_starts_with_its_preflight():
+    """A run asks the endpoint once before its first article: every cassette of a run shows it."""
+    for path in YAMLS:
+        if path.stem in WITHOUT_PREFLIGHT:
+            assert all(i["request"]["method"] == "POST" for i in interactions(path)), rel(path)
+            continue
+        first = interactions(path)[0]["request"]
+        assert (first["method"], first["uri"].rsplit("/v1/", 1)[1]) == ("GET", "models"), rel(path)
+
+
 @pytest.mark.parametrize("path", YAMLS, ids=rel)
 def test_every_cassette_belongs_to_a_test(path):
     module = ROOT / "tests" / f"{path.parent.name}.py"
@@ -141,7 +186,20 @@ def test_every_cassette_belongs_to_a_test(path):
     assert re.search(rf"def {re.escape(name)}\(", source) or f'default_cassette("{name}")' in source
 
 
-@pytest.mark.parametrize("path", [p for p in YAMLS if p.parent.name != LIVE_MODULE], ids=rel)
+@pytest.mark.parametrize("path", [p for p in YAMLS if p.parent.name not in LIVE_MODULES], ids=rel)
 def test_synthetic_cassettes_say_they_are_hand_written(path):
-    """Only the live module's cassettes may come from a real model; the rest say so."""
+    """Only the live modules' cassettes may come from a real model; the rest say so."""
     assert path.read_text(encoding="utf-8").startswith(HAND_WRITTEN)
+
+
+@pytest.mark.parametrize("path", [p for p in YAMLS if p.parent.name in LIVE_MODULES], ids=rel)
+def test_live_cassettes_say_who_wrote_them(path):
+    """A live module's cassette is either a scripted stand-in that says so, or a recording
+    whose header names the server, the model and how it was recorded."""
+    text = path.read_text(encoding="utf-8")
+    if text.startswith(HAND_WRITTEN):
+        return
+    header = [line for line in text.splitlines() if line.startswith("# ")]
+    assert text.startswith(RECORDED)
+    assert any(line.startswith("# Server: ") and " model " in line and "sha256" in line for line in header)
+    assert any(line.startswith("# Recorded ") and "cassettes/record_live.py" in line for line in header)

@@ -1,4 +1,4 @@
-"""The LLM module's pure helpers: error classification, Retry-After, redaction, salvage.
+"""The LLM module's pure helpers: error classification, Retry-After, redaction, reading answers.
 
 No HTTP here except one scripted ``httpx.MockTransport`` exchange for a leak that no
 cassette may hold (a key echoed back by a server).
@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tenacity import RetryCallState
 
-from annotator.llm.answer import ModelOutputError, salvage
+from annotator.llm.answer import complete_items, read_answer
 from annotator.llm.settings import ExtractionMode
 from annotator.llm.transport import (
     RETRY_AFTER_CAP_SECONDS,
@@ -135,13 +135,13 @@ def test_redact_removes_the_configured_secret_whatever_its_shape(secret):
 TEXT = "The mayor said the bridge would open in May. Critics said it was too expensive."
 
 
-def completion(raw: str, mode: ExtractionMode) -> SimpleNamespace:
+def completion(raw: str, mode: ExtractionMode, finish_reason: str = "stop") -> SimpleNamespace:
     if mode is ExtractionMode.tools:
-        call = SimpleNamespace(function=SimpleNamespace(arguments=raw))
+        call = SimpleNamespace(id="call_1", function=SimpleNamespace(arguments=raw))
         message = SimpleNamespace(tool_calls=[call], content=None)
     else:
         message = SimpleNamespace(tool_calls=None, content=raw)
-    return SimpleNamespace(choices=[SimpleNamespace(message=message)])
+    return SimpleNamespace(choices=[SimpleNamespace(message=message, finish_reason=finish_reason)])
 
 
 def claim(content: str, mention: str = "The mayor", cue: str = "said", **changes) -> dict:
@@ -165,26 +165,73 @@ ANSWER = {"claims": [
         (ExtractionMode.json, "```json\n" + json.dumps(ANSWER, indent=2) + "\n```"),
     ],
 )
-def test_salvage_keeps_what_grounds_and_explains_the_rest(mode, raw):
-    kept, dropped = salvage(completion(raw, mode), TEXT, mode)
-    assert [c.content for c in kept] == ["the bridge would open in May"]
-    assert kept[0].spans.content[0].start == TEXT.index("the bridge would open in May")
-    reasons = {d.content: d.reason for d in dropped}
-    assert reasons["it was too expensive"].startswith("invalid claim:")
+def test_reading_keeps_what_grounds_and_explains_the_rest(mode, raw):
+    reading = read_answer(completion(raw, mode), TEXT, mode)
+    assert [c.content for c in reading.grounded] == ["the bridge would open in May"]
+    assert reading.grounded[0].spans.content[0].start == TEXT.index("the bridge would open in May")
+    reasons = {f.content: f.reason for f in reading.failed}
+    assert reasons["it was too expensive"] == (
+        "invalid claim: hedging: Input should be 'none', 'low' or 'high'"
+    )
     assert reasons["the bridge will never open"].startswith("content not found verbatim")
+    assert [f.item for f in reading.failed] == [ANSWER["claims"][2], ANSWER["claims"][1]], "as written"
+    assert reading.problem is None and not reading.truncated and not reading.settled
+    assert reading.call_id == ("call_1" if mode is ExtractionMode.tools else None)
 
 
-def test_salvage_reads_json_with_prose_around_the_fence():
+def test_reading_json_with_prose_around_the_fence():
     raw = "Here are the claims:\n```json\n" + json.dumps(ANSWER) + "\n```\nLet me know if you need more."
-    kept, _ = salvage(completion(raw, ExtractionMode.json), TEXT, ExtractionMode.json)
-    assert [c.content for c in kept] == ["the bridge would open in May"]
+    reading = read_answer(completion(raw, ExtractionMode.json), TEXT, ExtractionMode.json)
+    assert [c.content for c in reading.grounded] == ["the bridge would open in May"]
 
 
-def test_salvage_without_an_answer_raises():
-    with pytest.raises(ModelOutputError, match="no answer"):
-        salvage(None, TEXT, ExtractionMode.tools)
-    with pytest.raises(ModelOutputError, match="not valid JSON"):
-        salvage(completion('{"claims": [', ExtractionMode.tools), TEXT, ExtractionMode.tools)
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ('{"claims": [', "the answer is not valid JSON (Expecting value: line 1 column 13 (char 12))"),
+        ('{"claims": null}', 'the answer\'s "claims" is null, not a list'),
+        (json.dumps(ANSWER["claims"]), 'the answer is a bare JSON array; expected an object with a "claims" list'),
+        ('{"quotes": []}', 'the answer has no "claims" list'),
+        ("", "the answer is empty"),
+    ],
+    ids=["cut-json", "claims-null", "bare-array", "no-claims-key", "empty"],
+)
+def test_an_answer_that_is_no_claims_list_is_a_problem_not_zero_claims(raw, problem):
+    reading = read_answer(completion(raw, ExtractionMode.tools), TEXT, ExtractionMode.tools)
+    assert reading.problem is not None and reading.problem.startswith(problem)
+    assert reading.grounded == [] and reading.failed == [] and not reading.settled
+
+
+def test_no_answer_at_all_is_a_problem():
+    assert read_answer(None, TEXT, ExtractionMode.tools).problem == "the server sent no answer (no choices)"
+    assert read_answer(SimpleNamespace(choices=[]), TEXT, ExtractionMode.json).problem.startswith("the server sent")
+
+
+def test_an_answer_cut_at_the_token_limit_keeps_its_complete_claims():
+    whole = json.dumps({"claims": [claim("the bridge would open in May"), claim("it was too expensive",
+                                                                            mention="Critics")]})
+    cut = whole[: whole.index('"it was too') + 5]
+    reading = read_answer(completion(cut, ExtractionMode.json_schema, "length"), TEXT, ExtractionMode.json_schema)
+    assert reading.truncated and reading.problem is None
+    assert [c.content for c in reading.grounded] == ["the bridge would open in May"]
+    assert reading.items == [claim("the bridge would open in May")] and not reading.looping
+    before_first = read_answer(completion('{"claims": [{"speaker": "may', ExtractionMode.json, "length"), TEXT,
+                               ExtractionMode.json)
+    assert before_first.truncated and before_first.problem.startswith("the answer was cut off at the token limit")
+
+
+def test_complete_items_of_a_cut_list():
+    assert complete_items('{"claims": [{"a": 1}, {"b": [2, 3]}, {"c": "x') == [{"a": 1}, {"b": [2, 3]}]
+    assert complete_items('{"claims":[]') == [] and complete_items("no list here") == []
+
+
+def test_a_cut_answer_repeating_itself_is_looping():
+    same = claim("the bridge would open in May")
+    raw = json.dumps({"claims": [same] * 5 + [claim("it was too expensive", mention="Critics")] * 2})[:-3]
+    reading = read_answer(completion(raw, ExtractionMode.json_schema, "length"), TEXT, ExtractionMode.json_schema)
+    assert reading.truncated and reading.looping and len(reading.items) == 6
+    whole = read_answer(completion(raw + '"}]}', ExtractionMode.json_schema), TEXT, ExtractionMode.json_schema)
+    assert not whole.looping, "only an answer cut off while repeating is a loop"
 
 
 async def test_echoed_key_of_any_shape_never_reaches_the_output(

@@ -31,6 +31,9 @@ class CountingBackend:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
+    async def prepare(self) -> list[str]:
+        return []
+
     async def extract(self, article: Article) -> Extraction:
         self.sent.append(article.id)
         start = article.text.index("the bridge")
@@ -218,7 +221,8 @@ async def llm_run(tmp_path: Path, monkeypatch, handler, text: str = TEXT):
     async def no_sleep(_: float) -> None:
         return None
 
-    settings = LLMSettings(base_url="http://127.0.0.1:9/v1", transport_attempts=1, max_reasks=0)
+    # no pre-flight: these handlers answer the chat requests whose output is checked
+    settings = LLMSettings(base_url="http://127.0.0.1:9/v1", transport_attempts=1, max_reasks=0, preflight=False)
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     backend = LLMBackend(settings, PromptSet(), http_client=client, sleep=no_sleep)
     config = BackendConfig(choice=BackendChoice.llm, llm=settings)

@@ -183,7 +183,7 @@ async def test_capped_server_every_article_succeeds(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-unused000000000000000000")
     server = ConcurrencyCappedServer(capacity=4, latency=0.2, retry_after="1")
     client = httpx.AsyncClient(transport=httpx.MockTransport(server))
-    settings = LLMSettings(base_url="http://127.0.0.1:9/v1")
+    settings = LLMSettings(base_url="http://127.0.0.1:9/v1", preflight=False)  # the stub serves chat only
     backend = LLMBackend(settings, PromptSet(), http_client=client, count_tokens=estimate_tokens)
     articles = [Article(id=f"a{n}", text=f"Article {n}: the mayor said the bridge would open.", path=f"a{n}")
                 for n in range(30)]

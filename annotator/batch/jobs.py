@@ -35,7 +35,7 @@ from annotator.backends import BackendChoice, BackendConfig
 from annotator.batch.replay import AnswerIndex, BatchBackend, BatchTransport, Deferral
 from annotator.llm.backend import LLMBackend
 from annotator.llm.pricing import Price, price_of
-from annotator.llm.settings import ExtractionMode, LLMSettings
+from annotator.llm.settings import Dialect, ExtractionMode, LLMSettings
 from annotator.llm.transport import NO_KEY
 from annotator.models import Article, Usage
 from annotator.prompts import PromptSet
@@ -99,6 +99,7 @@ class BatchState(BaseModel):
     def llm_settings(self) -> LLMSettings:
         values = dict(self.settings)
         values["mode"] = ExtractionMode(values["mode"])
+        values["dialect"] = Dialect(values.get("dialect", Dialect.auto))
         return LLMSettings(**values)
 
     @property
@@ -227,6 +228,11 @@ class _InputWriter:
             self._handle = None
 
 
+def _stored(settings: LLMSettings) -> dict[str, Any]:
+    """The settings as ``state.json`` keeps them (enums by value)."""
+    return dataclasses.asdict(settings) | {"mode": settings.mode.value, "dialect": settings.dialect.value}
+
+
 ClientFactory = Callable[[LLMSettings], openai.AsyncOpenAI]
 
 
@@ -266,7 +272,7 @@ class Batches:
         state = self.folder.read_state()
         if state is None:
             state = BatchState(
-                settings=dataclasses.asdict(settings) | {"mode": settings.mode.value},
+                settings=_stored(settings),
                 prompts=str(prompts) if prompts else None,
                 prompt_version=prompt_set.version,
                 reask=reask,
@@ -410,7 +416,7 @@ class Batches:
         return state
 
     def _check_same(self, state: BatchState, settings: LLMSettings, prompts: PromptSet) -> None:
-        given = dataclasses.asdict(settings) | {"mode": settings.mode.value}
+        given = _stored(settings)
         changed = sorted(k for k in given if state.settings.get(k) != given[k])
         if changed or prompts.version != state.prompt_version:
             what = ", ".join(changed) + (" prompt templates" if prompts.version != state.prompt_version else "")
@@ -473,6 +479,10 @@ class _Watch:
     def skipped(self, failure: Any) -> None:
         if self._observer is not None:
             self._observer.skipped(failure)
+
+    def noted(self, message: str) -> None:
+        if self._observer is not None:
+            self._observer.noted(message)
 
     def article_done(self, result: Any, cached: bool, totals: Any) -> None:
         if result.errors and not cached:

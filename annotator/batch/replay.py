@@ -237,6 +237,10 @@ class BatchBackend:
         self.mode = backend.mode
         self.spent = Spent()
 
+    async def prepare(self) -> list[str]:
+        """No pre-flight: the requests wait in provider batches, asked of no live server."""
+        return []
+
     async def extract(self, article: Article) -> Extraction:
         trace = _ArticleTrace()
         token = _trace.set(trace)

@@ -1,36 +1,60 @@
-"""The answer the model fills in, how it is checked, and what is kept of a last answer.
+"""The answer the model fills in, and how one answer is read: what grounds, what does not,
+and what is wrong with the answer as a whole.
 
-:class:`ClaimExtraction` is the ``response_model`` handed to instructor. Its items are
-:class:`ModelClaim`: the claim contract's statement plus the cleaning a model's
-verbatim copy needs (enclosing quotation marks, a final full stop). When the
-validation context carries the article text, the validator grounds every claim and
-raises on any that cannot be found, so instructor feeds the failure back to the model
-(a re-ask) instead of letting invented text through. A model can never supply offsets:
-they are attached here, after grounding.
+:class:`ClaimExtraction` is the ``response_model`` instructor turns into the tool or JSON
+schema of the request. Its items are :class:`ModelClaim`: the claim contract's statement
+plus the cleaning a model's verbatim copy needs (enclosing quotation marks, a final full
+stop). An answer is read here, not by instructor's all-or-nothing validation, so that
+one invented claim does not cost the seven good ones beside it: :func:`read_answer` keeps
+every claim that grounds, lists the others with the reason, and reads the complete claims
+of an answer cut off at the token limit. A model can never supply offsets: they are
+attached by grounding.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from instructor.utils.core import extract_json_from_codeblock
-from pydantic import BaseModel, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from annotator.claims import ClaimStatement, ExtractedClaim, ground_all
 from annotator.grounding import clean_fragment
 from annotator.llm.settings import ExtractionMode
-from annotator.models import DroppedClaim
 
-ARTICLE_CONTEXT_KEY = "article_text"
+ANSWER_CLIP = 300
+"""Characters of an unreadable answer quoted back in an error message."""
+LOOP_ITEMS = 6
 
 
 class ModelOutputError(RuntimeError):
-    """The model's last answer could not be parsed at all, even after re-asking."""
+    """The model's answers could not be read as claims, even after re-asking."""
+
+
+SCHEMA_ORDER = (
+    "speaker", "speaker_type", "speaker_role", "mention", "cue", "content", "quote_type", "via",
+    "hedging", "hedge_cues", "stance", "restatement",
+)
+"""The order of a claim's fields in the schema sent to the model: the few-shot example's.
+A schema grammar (llama.cpp) makes the model write them in this order, so it must be the
+order the example shows: with the contract's order (labels first, speaker last) against
+the example's, the 1.5B model measured looped on one claim to the token limit."""
+
+
+def _in_example_order(schema: dict[str, Any]) -> None:
+    properties = schema["properties"]
+    schema["properties"] = {name: properties[name] for name in SCHEMA_ORDER if name in properties} | {
+        name: value for name, value in properties.items() if name not in SCHEMA_ORDER
+    }
 
 
 class ModelClaim(ClaimStatement):
     """One claim as the model writes it; verbatim fields are cleaned as the scheme says."""
+
+    model_config = ConfigDict(json_schema_extra=_in_example_order)
 
     @field_validator("content", "mention", "cue")
     @classmethod
@@ -45,64 +69,129 @@ class ClaimExtraction(BaseModel):
         default_factory=list,
         description="Every attributed claim in the article, in order of appearance",
     )
-    _grounded: list[ExtractedClaim] = PrivateAttr(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FailedClaim:
+    """A claim of the answer that cannot be kept: as the model wrote it, and why."""
+
+    item: Any
+    reason: str
 
     @property
-    def grounded(self) -> list[ExtractedClaim]:
-        """The claims with offsets, once validated against the article."""
-        return self._grounded
-
-    @model_validator(mode="after")
-    def _ground(self, info: ValidationInfo) -> ClaimExtraction:
-        """Re-ask trigger: with the article in context, every claim must be found in it."""
-        text = (info.context or {}).get(ARTICLE_CONTEXT_KEY)
-        if text is None:
-            return self
-        claims = [ExtractedClaim.of(claim) for claim in self.claims]
-        failures = ground_all(text, claims)
-        if failures:
-            lines = [f"claims[{f.index}]: {f.reason}" for f in failures]
-            raise ValueError(
-                "Some claims are not grounded in the article. Copy content, mention and "
-                "cue verbatim from the article, or leave the claim out:\n" + "\n".join(lines)
-            )
-        self._grounded = claims
-        return self
+    def content(self) -> str:
+        if isinstance(self.item, dict):
+            return str(self.item.get("content", ""))
+        return str(self.item)
 
 
-def salvage(
-    completion: Any, text: str, mode: ExtractionMode
-) -> tuple[list[ExtractedClaim], list[DroppedClaim]]:
-    """Keep what grounds from the model's last answer; drop and explain the rest."""
-    data = _last_answer(completion, mode)
-    items = data.get("claims", []) if isinstance(data, dict) else []
+@dataclass
+class Reading:
+    """One answer, read against the piece of article it was asked about."""
+
+    grounded: list[ExtractedClaim] = field(default_factory=list)
+    failed: list[FailedClaim] = field(default_factory=list)
+    problem: str | None = None
+    """What is wrong with the answer as a whole (unreadable, not a claims list); then
+    ``grounded`` and ``failed`` are empty unless it was only cut short."""
+    truncated: bool = False
+    """The server stopped at the token limit (``finish_reason: length``)."""
+    call_id: str | None = None
+    """The tool call's id (tools mode), which a re-ask's tool message must answer."""
+    items: list[Any] = field(default_factory=list)
+    """Every complete claim of the answer as the model wrote it, in order."""
+    raw: str = ""
+    """The answer's JSON text (tool arguments or message content)."""
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to re-ask about."""
+        return not self.failed and self.problem is None and not self.truncated
+
+    @property
+    def looping(self) -> bool:
+        """Cut off while repeating itself: a small model's failure that a continuation
+        only prolongs (measured: 21 items, 5 distinct, until the token limit)."""
+        contents = [str(i.get("content", "")) if isinstance(i, dict) else str(i) for i in self.items]
+        return self.truncated and len(contents) >= LOOP_ITEMS and len(set(contents)) * 2 <= len(contents)
+
+
+def read_answer(completion: Any, text: str, mode: ExtractionMode) -> Reading:
+    """Read one chat completion: ground each claim in ``text``, list the rest with reasons."""
+    if completion is None or not getattr(completion, "choices", None):
+        return Reading(problem="the server sent no answer (no choices)")
+    choice = completion.choices[0]
+    message = choice.message
+    truncated = getattr(choice, "finish_reason", None) == "length"
+    call_id = None
+    raw = message.content or ""
+    if message.tool_calls:
+        call_id = message.tool_calls[0].id
+        raw = message.tool_calls[0].function.arguments or ""
+    if mode is not ExtractionMode.tools or not message.tool_calls:
+        raw = extract_json_from_codeblock(raw) if raw.strip() else raw  # instructor's leniency
+    items, problem = _claim_items(raw, truncated)
+    reading = Reading(problem=problem, truncated=truncated, call_id=call_id, items=items or [], raw=raw)
     claims: list[ExtractedClaim] = []
-    dropped: list[DroppedClaim] = []
-    for item in items if isinstance(items, list) else []:
+    written: list[Any] = []
+    for item in items or []:
         try:
             claims.append(ExtractedClaim.of(ModelClaim.model_validate(item)))
+            written.append(item)
         except ValidationError as error:
-            content = str(item.get("content", "")) if isinstance(item, dict) else str(item)
-            reason = error.errors()[0]
-            dropped.append(DroppedClaim(content=content, reason=f"invalid claim: {reason['msg']}"))
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            reading.failed.append(FailedClaim(item, f"invalid claim: {where}: {first['msg']}"))
     failures = ground_all(text, claims)
     failed = {f.index for f in failures}
-    dropped.extend(DroppedClaim(content=f.claim.content, reason=f.reason) for f in failures)
-    return [c for i, c in enumerate(claims) if i not in failed], dropped
+    reading.failed.extend(FailedClaim(written[f.index], f.reason) for f in failures)
+    reading.grounded = [c for i, c in enumerate(claims) if i not in failed]
+    return reading
 
 
-def _last_answer(completion: Any, mode: ExtractionMode) -> Any:
-    """The JSON the model last returned, whichever mode carried it."""
-    if completion is None or not getattr(completion, "choices", None):
-        raise ModelOutputError("the model returned no answer")
-    message = completion.choices[0].message
-    if mode is ExtractionMode.tools and message.tool_calls:
-        raw = message.tool_calls[0].function.arguments
-    else:
-        raw = message.content or ""
-    if mode is not ExtractionMode.tools:
-        raw = extract_json_from_codeblock(raw)  # the same leniency instructor applies
+def _claim_items(raw: str, truncated: bool) -> tuple[list[Any] | None, str | None]:
+    """The claims list of an answer, or why there is none."""
+    if not raw.strip():
+        return None, "the answer is empty"
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise ModelOutputError(f"the model's last answer is not valid JSON: {error}") from error
+        if truncated:
+            items = complete_items(raw)
+            if items:
+                return items, None
+            return None, f"the answer was cut off at the token limit before its first claim ended: {error}"
+        return None, f"the answer is not valid JSON ({error}): {_clip(raw)}"
+    if isinstance(data, list):
+        return None, "the answer is a bare JSON array; expected an object with a \"claims\" list"
+    if not isinstance(data, dict) or "claims" not in data:
+        return None, f"the answer has no \"claims\" list: {_clip(raw)}"
+    if not isinstance(data["claims"], list):
+        return None, f"the answer's \"claims\" is {json.dumps(data['claims'])[:40]}, not a list"
+    return data["claims"], None
+
+
+_CLAIMS_LIST = re.compile(r'"claims"\s*:\s*\[')
+
+
+def complete_items(raw: str) -> list[Any]:
+    """The complete JSON values of a ``"claims": [...]`` list that was cut off mid-way."""
+    found = _CLAIMS_LIST.search(raw)
+    if found is None:
+        return []
+    decoder = json.JSONDecoder()
+    items: list[Any] = []
+    position = found.end()
+    while True:
+        while position < len(raw) and raw[position] in " \t\r\n,":
+            position += 1
+        try:
+            item, position = decoder.raw_decode(raw, position)
+        except json.JSONDecodeError:
+            return items
+        items.append(item)
+
+
+def _clip(raw: str) -> str:
+    text = " ".join(raw.split())
+    return repr(text if len(text) <= ANSWER_CLIP else text[: ANSWER_CLIP - 1] + "…")

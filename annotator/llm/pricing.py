@@ -8,7 +8,7 @@ API bills half of these. Costs are estimates for planning and reports, never a b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from annotator.models import Usage
 
@@ -18,21 +18,24 @@ BATCH_DISCOUNT = 0.5
 
 @dataclass(frozen=True)
 class Price:
-    """Dollars per million input and output tokens."""
+    """Dollars per million input and output tokens, and where the figure came from."""
 
     input: float
     output: float
+    source: str = "--price-per-mtok"
 
     @classmethod
     def parse(cls, text: str) -> Price:
-        """``"IN,OUT"``, e.g. ``"0.15,0.60"``."""
+        """``"0.15"`` (both) or ``"0.15,0.60"`` (input, output), as ``--price-per-mtok`` takes it."""
         try:
-            given, answered = (float(part) for part in text.split(","))
+            values = [float(part) for part in text.split(",")]
         except ValueError as error:
-            raise ValueError(f"price {text!r}: expected IN,OUT dollars per million tokens, e.g. 0.15,0.60") from error
-        if given < 0 or answered < 0:
-            raise ValueError(f"price {text!r}: prices cannot be negative")
-        return cls(given, answered)
+            raise ValueError(
+                f"--price-per-mtok {text!r}: give dollars per million tokens, IN[,OUT], e.g. 0.15,0.60"
+            ) from error
+        if len(values) not in (1, 2) or min(values) < 0:
+            raise ValueError(f"--price-per-mtok {text!r}: one or two non-negative numbers (input,output)")
+        return cls(values[0], values[-1])
 
     def cost(self, usage: Usage, batch: bool = False) -> float:
         """Dollars for ``usage``; half for batch requests."""
@@ -57,5 +60,5 @@ def price_of(model: str, given: Price | None = None) -> Price | None:
         return given
     for name in sorted(LIST_PRICES, key=len, reverse=True):
         if model == name or model.startswith(f"{name}-20"):
-            return LIST_PRICES[name]
+            return replace(LIST_PRICES[name], source=f"list price of {name}")
     return None

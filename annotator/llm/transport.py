@@ -1,9 +1,16 @@
-"""One logical request to the chat endpoint: transient faults retried here, and only here.
+"""One logical request to the model's endpoint: shaped for the server's dialect, with
+transient faults retried here, and only here.
 
-429 (except ``insufficient_quota``), 5xx, timeouts and dropped connections are retried
-with jittered exponential backoff that honours ``Retry-After``; 400/401/403 are not
-(retrying cannot fix them). The SDK's own retries are off so nothing retries twice.
-Every raw response is metered, so failed attempts are paid for too.
+429 (except ``insufficient_quota``), 5xx, timeouts, dropped connections and 200 answers
+that are not a chat completion (an HTML error page from a proxy, a body cut off) are
+retried with jittered exponential backoff that honours ``Retry-After``. Never retried:
+400/401/403, ``insufficient_quota``, and a server refusing the request's shape (see
+:func:`annotator.llm.dialects.rejection`), which would refuse it again. Against a local
+single-slot server a timed-out request is retried once: the server finishes the
+abandoned generation (it does not notice the client left), so the retry waits behind it
+and can only gain from the prompt it cached; a second timeout ends the article. The
+SDK's own retries are off so nothing retries twice. Every attempt is metered, so failed
+ones are paid for too.
 
 Every attempt passes through the run's :class:`~annotator.llm.ratelimit.RateLimiter`,
 shared by all requests of the run: it paces them, bounds how many are in flight, and
@@ -11,10 +18,11 @@ after a 429 pauses the whole run (jittered), so a rate-limited attempt waits the
 not in the retry loop. Rate-limit answers have their own allowance of attempts
 (``RATE_LIMIT_ATTEMPTS``): the run slowing down for them is the cure, not a failure.
 
-Each attempt has an overall deadline of ``LLMSettings.timeout_seconds``, on top of the
-HTTP client's timeout between two reads: a server that trickles one byte every few
-seconds never trips a read timeout, but it cannot hold an attempt past the deadline. A
-missed deadline is a timeout like any other, so it is retried.
+Each attempt has an overall deadline (``--timeout``), on top of the HTTP client's timeout
+between two reads: a server that trickles one byte every few seconds never trips a read
+timeout, but it cannot hold an attempt past the deadline. A missed deadline is a timeout
+like any other, so it is retried (only once by a local server, which finishes the
+request its client abandoned before it takes the next).
 """
 
 from __future__ import annotations
@@ -32,23 +40,23 @@ from urllib.parse import urlparse
 import httpx
 import openai
 from openai.types.chat import ChatCompletion
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    wait_random_exponential,
-)
+from tenacity import AsyncRetrying, RetryCallState, wait_random_exponential
 
+from annotator.llm.dialects import Shaped, ollama_completion, rejection, server_root, shape
+from annotator.llm.preflight import EndpointUnusable, ServerInfo, props_context, read_model_list
 from annotator.llm.ratelimit import RateLimiter, jitter_spread
-from annotator.llm.settings import LLMSettings
+from annotator.llm.settings import Dialect, LLMSettings
 from annotator.models import Exchange, Usage
 from annotator.secrets import redact
 
 RETRY_AFTER_CAP_SECONDS = 120.0
+PREFLIGHT_SECONDS = 15.0
+LOCAL_TIMEOUT_ATTEMPTS = 2
 RATE_LIMIT_ATTEMPTS = 30
 """Attempts of one request answered 429 (rate limit, not quota) before it fails."""
 NO_KEY = "no-key-configured"
 """Sent when no key is set: local servers accept anything, OpenAI answers 401."""
+BODY_CLIP = 200
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -62,16 +70,46 @@ class DeadlineExceeded(openai.APITimeoutError):
         )
 
 
+class UnreadableResponse(openai.APIError):
+    """A 2xx answer that is not a chat completion: an HTML page, a body cut off."""
+
+    def __init__(self, request: httpx.Request, what: str) -> None:
+        super().__init__(what, request, body=None)
+
+
+class RequestRejected(openai.APIError):
+    """The server refuses the request's shape; says which dialect or mode to try."""
+
+    def __init__(self, cause: openai.APIStatusError, field: str, dialect: Dialect) -> None:
+        self.field = field
+        if field in ("response_format", "json_schema"):
+            hint = {
+                Dialect.openai: "a llama.cpp or llama-cpp-python server takes --dialect llamacpp",
+                Dialect.llamacpp: "an OpenAI-style server takes --dialect openai",
+                Dialect.ollama: "Ollama's OpenAI route takes --dialect openai",
+                Dialect.auto: "choose one with --dialect",
+            }[dialect]
+        else:
+            hint = "try another --mode (json_schema, json, tools)"
+        super().__init__(f"the server rejected the request's {field!r} field (dialect {dialect.value}; {hint}): "
+                         f"{cause}", cause.request, body=cause.body)
+
+
 def is_transient(error: BaseException) -> bool:
-    """Worth retrying: rate limits (not quota), server errors, timeouts, dropped connections.
+    """Worth retrying: rate limits (not quota), server errors, timeouts, dropped connections,
+    unreadable 200s; never a refusal of the request's shape.
 
     The SDK reports any exception raised while sending as a connection error; only a
     network fault (``httpx.TransportError``) is retried, not a bug or a refusal below it.
     """
+    if isinstance(error, UnreadableResponse):
+        return True
     if isinstance(error, openai.RateLimitError):
         return not _insufficient_quota(error)
     if isinstance(error, openai.APIConnectionError) and not isinstance(error, openai.APITimeoutError):
         return error.__cause__ is None or isinstance(error.__cause__, httpx.TransportError)
+    if rejection(error) is not None:
+        return False
     return isinstance(error, (openai.InternalServerError, openai.APITimeoutError))
 
 
@@ -178,16 +216,18 @@ class Meter:
             )
         self.usage = self.usage + spent
         dumped = response.model_dump(mode="json", exclude_none=True) if response else None
-        snapshot = json.loads(json.dumps(request, default=str))  # re-asks extend messages in place
+        snapshot = json.loads(json.dumps(request, default=str))
         self.exchanges.append(Exchange(request=snapshot, response=dumped, error=error))
 
 
 class Transport:
-    """The chat-completions endpoint behind one client, with the retry policy applied.
+    """The endpoint behind one client: pre-flight, dialect, the retry policy applied.
 
     ``http_client`` and ``sleep`` are the seams tests (and callers with their own proxy
     or event loop) use instead of patching: an ``httpx.AsyncClient`` with any transport,
-    and the coroutine that waits between attempts.
+    and the coroutine that waits between attempts. ``settings`` must be resolved
+    (:meth:`LLMSettings.resolved`); :meth:`preflight` may change them for the dialect the
+    server turns out to speak.
     """
 
     def __init__(
@@ -197,10 +237,11 @@ class Transport:
         *,
         http_client: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
+        chosen: Dialect = Dialect.auto,
         limiter: RateLimiter | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self._settings = settings
+        self.settings = settings
         self._key = api_key
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -215,7 +256,14 @@ class Transport:
             timeout=settings.timeout_seconds,
             http_client=http_client,
         )
-        self.endpoint = urlparse(str(self._client.base_url)).hostname
+        self.base_url = str(self._client.base_url).rstrip("/")
+        self.endpoint = urlparse(self.base_url).hostname
+        self.dialect_chosen = chosen
+        """The dialect as the user gave it: ``auto`` lets a refusal change the one in force."""
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.settings.dialect
 
     async def aclose(self) -> None:
         """Close the connections, unless the caller passed its own client (theirs to close)."""
@@ -226,53 +274,183 @@ class Transport:
         """``text`` without the key this transport sends, or anything key-shaped."""
         return redact(text, self._key)
 
-    async def send(self, meter: Meter, **kwargs: Any) -> ChatCompletion:
-        """One logical request: retried on transient faults, every attempt metered."""
-        faults = {"rate_limited": 0, "other": 0}
+    # ------------------------------------------------------------------ pre-flight
+
+    async def preflight(self, unresolved: LLMSettings) -> ServerInfo:
+        """Ask the server once; raises :class:`EndpointUnusable` when the run cannot work.
+
+        ``unresolved`` are the settings as given, so that what the user left to ``auto``
+        can follow the server the pre-flight found.
+        """
+        try:
+            response = await self._get(f"{self.base_url}/models")
+        except openai.APITimeoutError:
+            return ServerInfo(dialect=self.dialect, notes=[
+                f"GET /models had no answer within {PREFLIGHT_SECONDS:g} s (a busy local server "
+                "answers after its current request); going on"])
+        except openai.APIConnectionError as error:
+            raise EndpointUnusable(f"cannot reach {self.base_url}: {self.redact(describe(error))}") from error
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
+            raise EndpointUnusable(f"the endpoint refused the key: {self.redact(describe(error))}") from error
+        except openai.APIStatusError as error:
+            info = ServerInfo(dialect=unresolved.guessed_dialect())
+            if error.status_code >= 500:
+                info.notes.append(f"GET /models answered {error.status_code}; going on")
+            return self._adopt(info, unresolved)
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        info = read_model_list(data, unresolved)
+        if info.kind == "llama.cpp" and not info.context_tokens:
+            info.context_tokens = await self._props_context()
+        if info.kind in (None, "openai") and ":11434" in self.base_url and await self._answers("/api/version"):
+            info.kind, info.dialect = "ollama", Dialect.ollama
+        return self._adopt(info, unresolved)
+
+    def _adopt(self, info: ServerInfo, unresolved: LLMSettings) -> ServerInfo:
+        dialect = unresolved.dialect if unresolved.dialect is not Dialect.auto else info.dialect
+        if info.context_tokens and not unresolved.context_tokens:
+            unresolved = LLMSettings(**{**unresolved.__dict__, "context_tokens": info.context_tokens})
+        self.settings = unresolved.resolved(dialect)
+        return info
+
+    async def _get(self, url: str) -> httpx.Response:
+        seconds = min(PREFLIGHT_SECONDS, self.settings.timeout_seconds or PREFLIGHT_SECONDS)
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._client.get(url, cast_to=httpx.Response, options={"timeout": seconds})
+        except TimeoutError as error:
+            raise DeadlineExceeded(httpx.Request("GET", url), seconds) from error
+
+    async def _answers(self, path: str) -> bool:
+        try:
+            await self._get(server_root(self.base_url) + path)
+        except openai.APIError:
+            return False
+        return True
+
+    async def _props_context(self) -> int | None:
+        try:
+            return props_context((await self._get(server_root(self.base_url) + "/props")).json())
+        except (openai.APIError, ValueError):
+            return None
+
+    # ---------------------------------------------------------------- the request
+
+    async def send(self, meter: Meter, kwargs: dict[str, Any], max_tokens: int) -> ChatCompletion:
+        """One logical request, shaped for the dialect: retried on transient faults,
+        every attempt metered. A refusal of the request's shape while the dialect was
+        left to ``auto`` switches OpenAI's spelling to llama.cpp's once."""
+        try:
+            return await self._send(meter, shape(kwargs, self.settings, self.dialect, max_tokens))
+        except RequestRejected as refusal:
+            spelling = refusal.field in ("response_format", "json_schema")
+            if not spelling or self.dialect_chosen is not Dialect.auto or self.dialect is not Dialect.openai:
+                raise
+            self.settings = LLMSettings(**{**self.settings.__dict__, "dialect": Dialect.llamacpp})
+            return await self._send(meter, shape(kwargs, self.settings, self.dialect, max_tokens))
+
+    async def _send(self, meter: Meter, shaped: Shaped) -> ChatCompletion:
+        faults = {"rate_limited": 0, "other": 0, "timeouts": 0}
 
         def spent(state: RetryCallState) -> bool:
             return (
-                faults["other"] >= self._settings.transport_attempts
+                faults["other"] >= self.settings.transport_attempts
                 or faults["rate_limited"] >= RATE_LIMIT_ATTEMPTS
             )
 
+        def retry(state: RetryCallState) -> bool:
+            error = state.outcome.exception() if state.outcome else None
+            if error is None or not is_transient(error):
+                return False
+            if isinstance(error, openai.APITimeoutError) and self.dialect.local:
+                faults["timeouts"] += 1
+                return faults["timeouts"] < LOCAL_TIMEOUT_ATTEMPTS
+            return True
+
         retrying = AsyncRetrying(
             stop=spent,
-            retry=retry_if_exception(is_transient),
+            retry=retry,
             wait=WaitForServer(
                 wait_random_exponential(multiplier=1, max=60), RETRY_AFTER_CAP_SECONDS, self._rng
             ),
             sleep=self._sleep,
             reraise=True,
         )
-        estimate = estimate_tokens(kwargs)
+        estimate = estimate_tokens(shaped.body)
         async for attempt in retrying:
             with attempt:
                 async with self.limiter.request(estimate) as permit:
                     try:
-                        response, headers = await self._attempt(kwargs)
+                        response, headers = await self._attempt(shaped)
                     except openai.APIError as error:
                         rate_limited = is_rate_limited(error)
                         faults["rate_limited" if rate_limited else "other"] += 1
                         if rate_limited:
                             said = error.response.headers if isinstance(error, openai.APIStatusError) else {}
                             permit.rate_limited(said, retry_after_seconds(error))
-                        meter.record(kwargs, None, self.redact(describe(error)))
+                        meter.record(shaped.body, None, self.redact(describe(error)))
+                        if (field := rejection(error)) is not None and isinstance(error, openai.APIStatusError):
+                            raise RequestRejected(error, field, self.dialect) from error
                         raise
                     used = response.usage.total_tokens if response.usage is not None else None
                     permit.succeeded(headers, used)
-                meter.record(kwargs, response, None)
+                meter.record(shaped.body, response, None)
                 return response
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    async def _attempt(self, kwargs: dict[str, Any]) -> tuple[ChatCompletion, httpx.Headers]:
+    async def _attempt(self, shaped: Shaped) -> tuple[ChatCompletion, httpx.Headers]:
         """One HTTP request, cut off at the deadline however the bytes arrive; the answer
         and its headers (the rate limiter reads the server's limits there)."""
-        seconds = self._settings.timeout_seconds
+        seconds = self.settings.timeout_seconds or 0
+        url = f"{self.base_url}/chat/completions"
+        if shaped.route == "ollama":
+            url = f"{server_root(self.base_url)}/api/chat"
         try:
             async with asyncio.timeout(seconds):
-                raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
-                return raw.parse(), raw.headers
+                if shaped.route == "ollama":
+                    raw = await self._client.post(url, body=shaped.body, cast_to=httpx.Response,
+                                                  options={"timeout": seconds})
+                    return ollama_completion(_json_object(raw, url)), raw.headers
+                answer = await self._client.chat.completions.with_raw_response.create(
+                    **shaped.body, timeout=seconds
+                )
         except TimeoutError as error:
-            url = str(self._client.base_url).rstrip("/") + "/chat/completions"
             raise DeadlineExceeded(httpx.Request("POST", url), seconds) from error
+        try:
+            parsed: object = answer.parse()
+        except ValueError:  # a JSON body cut off
+            parsed = None
+        if isinstance(parsed, ChatCompletion) and parsed.choices:
+            return parsed, answer.headers
+        raise UnreadableResponse(httpx.Request("POST", url), _what_came(answer.http_response))
+
+
+def _json_object(response: httpx.Response, url: str) -> dict[str, Any]:
+    """The JSON object of a 2xx answer, or :class:`UnreadableResponse` saying what came."""
+    try:
+        data = json.loads(response.text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise UnreadableResponse(httpx.Request("POST", url), _what_came(response))
+    return data
+
+
+def _what_came(response: httpx.Response) -> str:
+    """A 2xx answer that is no chat completion, described for the error message."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+    text = response.text
+    shown = " ".join(text.split())[:BODY_CLIP]
+    if not text.strip():
+        what = "an empty body"
+    elif kind == "application/json" and text.lstrip().startswith("{"):
+        try:
+            json.loads(text)
+            what = "JSON that is not a chat completion (no choices)"
+        except ValueError:
+            what = f"a JSON body cut off after {len(text)} characters"
+    else:
+        what = f"{kind}, not a chat completion"
+    return f"the server answered {response.status_code} with {what}: {shown!r}"
