@@ -128,6 +128,14 @@ def deserialize(text: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------- matching
 
 
+def recorded_target(text: str) -> tuple[str, str]:
+    """Model and base URL of the first chat request in a cassette's ``text``: what a replay
+    must ask for to match the recording."""
+    interactions = deserialize(text)["interactions"]
+    first = next(i["request"] for i in interactions if i["request"]["uri"].endswith("/chat/completions"))
+    return json.loads(first["body"])["model"], first["uri"].rsplit("/chat/completions", 1)[0]
+
+
 def _normalise_volatile(value: Any) -> Any:
     if isinstance(value, str):
         for pattern, replacement in _VOLATILE:

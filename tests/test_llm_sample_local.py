@@ -37,9 +37,7 @@ def recorded_target(cassette: Path) -> tuple[str, str]:
     """Model and base URL of the first model request a cassette holds."""
     if not cassette.exists():
         pytest.fail(f"{cassette} is missing: record it with python cassettes/record_live.py")
-    interactions = cassette_format.deserialize(cassette.read_text())["interactions"]
-    first = next(i["request"] for i in interactions if i["request"]["uri"].endswith("/chat/completions"))
-    return json.loads(first["body"])["model"], first["uri"].rsplit("/chat/completions", 1)[0]
+    return cassette_format.recorded_target(cassette.read_text())
 
 
 @pytest.fixture
