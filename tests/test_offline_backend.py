@@ -471,3 +471,14 @@ def test_a_quotation_with_a_cue_of_its_own_does_not_go_on_the_previous_one(backe
     rath = [c for c in claims if c.cue == "said"]
     assert [c.content for c in rath] == ["What Ryan did is almost calling out for that kind of moment"]
     assert any(c.cue == "added" and c.content.startswith("There are pages") for c in claims)
+
+
+def test_a_paragraph_opening_with_a_name_and_a_colon_is_that_speaker_s_words(backend: OfflineBackend) -> None:
+    words = "Hillary \u2018Better Qualified to Be President for This Time Than I Was When I Ran\u2019"
+    text = (
+        f"Bill Clinton: {words}\n\nThe former president spoke in Ohio on Monday.\n\n"
+        "Clinton: 547.\n\nUPDATE: The story was changed on Monday."
+    )
+    claims = _claims(backend, text)
+    # a vote tally and an editor's label are no one's words
+    assert [(c.mention, c.cue, c.content) for c in claims] == [("Bill Clinton", ":", words)]
