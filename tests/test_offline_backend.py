@@ -482,3 +482,16 @@ def test_a_paragraph_opening_with_a_name_and_a_colon_is_that_speaker_s_words(bac
     claims = _claims(backend, text)
     # a vote tally and an editor's label are no one's words
     assert [(c.mention, c.cue, c.content) for c in claims] == [("Bill Clinton", ":", words)]
+
+
+def test_a_finding_in_a_poll_is_attributed_to_the_poll(backend: OfflineBackend) -> None:
+    claim = _only(backend, "Mr. Trump is comfortably ahead of his rivals in a CNN national poll.")
+    assert (claim.mention, claim.cue) == ("a CNN national poll", "in")
+    assert claim.content == "Mr. Trump is comfortably ahead of his rivals"
+    leading = _only(
+        backend, "In a Suffolk University poll released Monday, most voters were unhappy with the government."
+    )
+    assert (leading.mention, leading.content) == (
+        "a Suffolk University poll released Monday", "most voters were unhappy with the government"
+    )
+    assert _claims(backend, "He lives in a house near the lake.") == []
