@@ -425,3 +425,73 @@ def test_the_complementiser_after_the_cue_is_left_out(backend: OfflineBackend) -
     assert claim.content == "the bridge would reopen in May"
     quoted = _only(backend, '"That is not true," the minister said.\n')
     assert quoted.content == "That is not true"
+
+
+def test_a_colon_closing_its_paragraph_introduces_the_quotation_below(backend: OfflineBackend) -> None:
+    text = (
+        "In a 1963 speech in Montgomery, the governor declared:\n\n"
+        "\u201cSegregation now, segregation tomorrow, segregation forever.\u201d\n\nThe crowd cheered."
+    )
+    claim = _only(backend, text)
+    assert (claim.mention, claim.cue, claim.quote_type) == ("the governor", "declared", QuoteType.direct)
+    assert claim.content == "Segregation now, segregation tomorrow, segregation forever"
+    # a paragraph below that is no quotation is the author's
+    assert _claims(backend, "In a 1963 speech in Montgomery, the governor declared:\n\nThe crowd cheered loudly.") == []
+
+
+def test_a_reporting_verb_introducing_a_quotation_is_a_cue_though_rare(backend: OfflineBackend) -> None:
+    claim = _only(
+        backend,
+        "The senator was asked about the deal. She jokes, \u201cIt\u2019s a never ending line!\u201d",
+    )
+    assert (claim.mention, claim.cue, claim.content) == ("She", "jokes", "It\u2019s a never ending line!")
+    assert claim.quote_type is QuoteType.direct
+
+
+_RATH = (
+    "\u201cWhat Ryan did is almost calling out for that kind of moment,\u201d said Tom Rath, a veteran "
+    "New Hampshire party leader who had endorsed Kasich and is slated to be a delegate to the "
+    "convention in July. \u201cThere are pages in his book that are blank, and I think he needs to "
+    "fill them in"
+)
+
+
+def test_a_quotation_goes_on_after_a_long_apposition(backend: OfflineBackend) -> None:
+    claim = _only(backend, _RATH + ".\u201d")
+    assert claim.speaker == "Tom Rath"
+    assert claim.content == (
+        "What Ryan did is almost calling out for that kind of moment \u2026 There are pages in his "
+        "book that are blank, and I think he needs to fill them in"
+    )
+    assert claim.quote_type is QuoteType.direct
+
+
+def test_a_quotation_with_a_cue_of_its_own_does_not_go_on_the_previous_one(backend: OfflineBackend) -> None:
+    claims = _claims(backend, _RATH + ",\u201d he added.")
+    rath = [c for c in claims if c.cue == "said"]
+    assert [c.content for c in rath] == ["What Ryan did is almost calling out for that kind of moment"]
+    assert any(c.cue == "added" and c.content.startswith("There are pages") for c in claims)
+
+
+def test_a_paragraph_opening_with_a_name_and_a_colon_is_that_speaker_s_words(backend: OfflineBackend) -> None:
+    words = "Hillary \u2018Better Qualified to Be President for This Time Than I Was When I Ran\u2019"
+    text = (
+        f"Bill Clinton: {words}\n\nThe former president spoke in Ohio on Monday.\n\n"
+        "Clinton: 547.\n\nUPDATE: The story was changed on Monday."
+    )
+    claims = _claims(backend, text)
+    # a vote tally and an editor's label are no one's words
+    assert [(c.mention, c.cue, c.content) for c in claims] == [("Bill Clinton", ":", words)]
+
+
+def test_a_finding_in_a_poll_is_attributed_to_the_poll(backend: OfflineBackend) -> None:
+    claim = _only(backend, "Mr. Trump is comfortably ahead of his rivals in a CNN national poll.")
+    assert (claim.mention, claim.cue) == ("a CNN national poll", "in")
+    assert claim.content == "Mr. Trump is comfortably ahead of his rivals"
+    leading = _only(
+        backend, "In a Suffolk University poll released Monday, most voters were unhappy with the government."
+    )
+    assert (leading.mention, leading.content) == (
+        "a Suffolk University poll released Monday", "most voters were unhappy with the government"
+    )
+    assert _claims(backend, "He lives in a house near the lake.") == []

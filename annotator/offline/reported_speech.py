@@ -16,7 +16,7 @@ from pathlib import Path
 import pycrfsuite
 
 from annotator.offline.document import Document
-from annotator.offline.features import CUE_AUXILIARIES, REPORTING, cue_features, span_features
+from annotator.offline.features import CUE_AUXILIARIES, REPORTING, cue_features, reporting_word, span_features
 
 CUE_MODEL = "cue.crfsuite"
 SPAN_MODEL = "span.crfsuite"
@@ -126,6 +126,7 @@ class RelationTagger:
     def relations(self, doc: Document) -> list[Relation]:
         """Every cue with the source and content the span tagger gives it."""
         cues = self.cues(doc)
+        cues = sorted(cues + _quote_introducers(doc, cues))
         starts = [c[0] for c in cues]
         out: list[Relation] = []
         for cue in cues:
@@ -160,10 +161,17 @@ class RelationTagger:
             complement = _complement(doc, first + right, last) or _object(doc, cue, first + right, last, others)
             if complement is not None:
                 pieces = [(complement[0] - first, complement[1] - first)]
+        if not pieces and not doubted:
+            quote = _quote_below(doc, cue)
+            if quote is not None:
+                return Relation(
+                    tuple(range(*cue)), tuple(range(first + source[0], first + source[1])), (quote,)
+                )
         if not pieces:
             return None
         pieces = [self._to_sentence_end(doc, first, p, content_p, hi, others) for p in pieces]
         pieces = _interrupted(doc, first, pieces, left, right, others)
+        pieces = _continued_quote(doc, first, last, pieces, left, right, others)
         surest = max((content_p[k] for a, b in pieces for k in range(a, min(b, n))), default=0.0)
         if doubted and surest < self.sure_content:
             return None
@@ -246,6 +254,72 @@ def _interrupted(
     if stop - after < 3 or any(after < c < stop for c in others) or doc.in_quote[after + 1]:
         return pieces
     return [pieces[0], (right + 1, stop - first)]
+
+
+_INTRODUCING = frozenset({",", ":"})
+
+
+def _quote_introducers(doc: Document, cues: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """"A flabbergasted Noah quipped, “It's like ...”": a reporting verb the cue tagger
+    doubts (rare in PolNeAR train), right after its subject and right before a
+    quotation it introduces, is a cue all the same."""
+    words = doc.words
+    taken = {i for a, b in cues for i in range(a - 1, b + 1)}
+    out: list[tuple[int, int]] = []
+    for quote in doc.quotes.quotes:  # a handful per article: never a scan of every token
+        i = quote.open - 2
+        if i < 1 or words[i + 1].lower not in _INTRODUCING or i in taken or doc.in_quote[i]:
+            continue
+        word = words[i]
+        if not word.alpha or not reporting_word(word.lower, word.lemma):
+            continue
+        if not words[i - 1].alpha or doc.sentence_of[i - 1] != doc.sentence_of[i]:
+            continue
+        out.append((i, i + 1))
+    return out
+
+
+def _quote_below(doc: Document, cue: tuple[int, int]) -> tuple[int, int] | None:
+    """"In a 1963 speech, he declared:" closing its paragraph, the quotation the next
+    paragraph opens with is what was declared (block quotations, transcripts)."""
+    words, paragraph_of = doc.words, doc.paragraph_of
+    colon = next((i for i in range(cue[1] - 1, min(cue[1] + COLON_REACH, len(words))) if words[i].lower == ":"), None)
+    if colon is None or any(words[i].shape == "Q" for i in range(cue[1], colon)):
+        return None
+    below = colon + 1
+    if below >= len(words) or paragraph_of[below] != paragraph_of[colon] + 1:
+        return None
+    quote = doc.quotes.starting_at(below)
+    if quote is None:
+        return None
+    return quote.open, quote.end
+
+
+def _continued_quote(
+    doc: Document, first: int, last: int, pieces: list[tuple[int, int]], left: int, right: int, others: list[int]
+) -> list[tuple[int, int]]:
+    """"'...,' said X, a professor at Y. 'More ...'": a quotation before its cue goes on
+    in a quotation opening the next sentence of the paragraph, which has no cue of its
+    own: one discontinuous content (the scheme's continuing quotation)."""
+    if len(pieces) != 1 or pieces[0][1] > left:
+        return pieces
+    words = doc.words
+    before = doc.quotes.starting_at(first + pieces[0][0])
+    if before is None or not before.terminated:
+        return pieces
+    here = doc.sentence_of[first + right - 1]
+    if here + 1 >= len(doc.sentences):
+        return pieces
+    k = doc.sentences[here + 1].first
+    if k >= last or any(words[i].shape == "Q" for i in range(first + right, k)):
+        return pieces
+    quote = doc.quotes.starting_at(k)
+    if quote is None or quote.end > last or doc.paragraph_of[k] != doc.paragraph_of[first + right - 1]:
+        return pieces
+    stop = doc.sentences[doc.sentence_of[quote.end - 1]].last
+    if any(quote.open <= c < max(stop, quote.end) for c in others):
+        return pieces
+    return [pieces[0], (quote.open - first, quote.end - first)]
 
 
 def tidy_cues(doc: Document, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -1,13 +1,17 @@
 """Constructions the taggers see too rarely in PolNeAR to learn, written as rules.
 
 - a quotation signed with a dash: ``"..." ― Sonya Herridge``;
+- a paragraph opening with a name and a colon: ``MATTHEWS: Well, ...`` (transcripts,
+  headlines that attribute by colon);
+- a finding "in a CNN poll": the poll is its source;
 - ``X quoted Y as saying ...``: Y is the source, "as saying" the cue (the outlet X
   becomes ``via``).
 - a reporting noun with its source and content: "a warning from US Africa Command
   about ...".
-Signed quotes only fill gaps; "quoted ... as saying" overrides the taggers, which take
-the outlet that quotes for the source, and so do reporting nouns, whose cue the taggers
-run into the words around them ("follows a warning") (:func:`annotator.offline.backend.merge`).
+Signed quotes, speaker turns and poll findings only fill gaps; "quoted ... as saying" overrides the
+taggers, which take the outlet that quotes for the source, and so do reporting nouns,
+whose cue the taggers run into the words around them ("follows a warning")
+(:func:`annotator.offline.backend.merge`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ MAX_SIGNATURE_TOKENS = 4 * MAX_SIGNATURE  # words with their punctuation
 def rule_relations(doc: Document) -> tuple[list[Relation], list[Relation]]:
     """Relations found by rules: those that only fill gaps the taggers left, and those
     that override what the taggers found for the same content."""
-    return _signed_quotes(doc), _quoted_as_saying(doc) + _nominal_cues(doc)
+    fills = _signed_quotes(doc) + _speaker_turns(doc) + _poll_findings(doc)
+    return fills, _quoted_as_saying(doc) + _nominal_cues(doc)
 
 
 NOMINAL_CUES = frozenset(
@@ -75,6 +80,78 @@ def _past_parenthesis(doc: Document, k: int, last: int) -> int:
     if k + 2 < last and words[k].lower == "(" and words[k + 2].lower == ")":
         return k + 3
     return k
+
+
+NOT_SPEAKERS = frozenset(
+    """update correction editor editor's note related video photo image watch read source
+    sources contributing email report transcript news guide breaking exclusive poll stat
+    previously so also listen name age city job pay pledged superdelegates week""".split()
+)
+MAX_TURN_NAME = 4
+
+
+def _speaker_turns(doc: Document) -> list[Relation]:
+    """"MATTHEWS: Well, speculation is bad." and "Bernie Sanders: 'It Is Not A Radical
+    Idea'": a paragraph opening with a short capitalised name and a colon gives that name's
+    words, to the paragraph's end (transcripts; headlines that attribute by colon)."""
+    words, sentences = doc.words, doc.sentences
+    out: list[Relation] = []
+    for k, sentence in enumerate(sentences):
+        if k and sentences[k - 1].paragraph == sentence.paragraph:
+            continue  # not the paragraph's first sentence
+        start = sentence.first + (words[sentence.first].shape == "Q")
+        colon = start
+        while colon < sentence.last and colon - start <= MAX_TURN_NAME and words[colon].capital and words[colon].alpha:
+            colon += 1
+        if colon == start or colon - start > MAX_TURN_NAME or colon >= sentence.last or words[colon].lower != ":":
+            continue
+        if any(words[i].lower in NOT_SPEAKERS for i in range(start, colon)):
+            continue
+        end = colon + 1
+        while end < len(words) and doc.paragraph_of[end] == sentence.paragraph:
+            end += 1
+        while end > colon + 1 and words[end - 1].shape == "p":
+            end -= 1
+        head = words[colon + 1] if colon + 1 < end else None
+        if end - colon <= 3 or head is None or head.shape == "d" or not (head.alnum or head.shape == "Q"):
+            continue  # "Clinton: 547." is a tally, not a turn
+        out.append(Relation((colon,), tuple(range(start, colon)), ((colon + 1, end),)))
+    return out
+
+
+POLLS = frozenset({"poll", "polls", "survey", "surveys"})
+POLL_REACH = 8
+
+
+def _poll_findings(doc: Document) -> list[Relation]:
+    """"Clinton held a 24-point lead among black voters in a CNN national poll" and "In a
+    Suffolk University poll, 79 percent ...": a finding attributed to the poll, as
+    "according to a poll" would be; the rest of the sentence before "in", or after the
+    comma that closes a leading "In a ... poll"."""
+    words = doc.words
+    out: list[Relation] = []
+    for i, word in enumerate(words):
+        if word.lower != "in":
+            continue
+        sentence = doc.sentences[doc.sentence_of[i]]
+        k = i + 1
+        while k < min(sentence.last, i + POLL_REACH) and words[k].lower not in POLLS and words[k].shape != "p":
+            k += 1
+        if k >= sentence.last or words[k].lower not in POLLS or k == i + 1:
+            continue
+        end = k + 1
+        while end < sentence.last and words[end].shape != "p":
+            end += 1  # "... poll released Monday"
+        source = tuple(range(i + 1, end))
+        if i == sentence.first:
+            if end >= sentence.last or words[end].lower != ",":
+                continue
+            content = (end + 1, sentence.last - (words[sentence.last - 1].shape == "p"))
+        else:
+            content = (sentence.first, i)
+        if content[1] - content[0] >= 4:
+            out.append(Relation((i,), source, (content,)))
+    return out
 
 
 def _signed_quotes(doc: Document) -> list[Relation]:
