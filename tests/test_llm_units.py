@@ -220,6 +220,21 @@ def test_an_answer_cut_at_the_token_limit_keeps_its_complete_claims():
     assert before_first.truncated and before_first.problem.startswith("the answer was cut off at the token limit")
 
 
+def test_an_answer_that_used_every_token_is_cut_off_whatever_its_finish_reason():
+    """llama-cpp-python, tools mode: a tool call cut at max_tokens comes back as
+    finish_reason "tool_calls" (seen on PolNeAR dev with the local model, 2048 of 2048)."""
+    whole = json.dumps({"claims": [claim("the bridge would open in May"), claim("it was too expensive",
+                                                                            mention="Critics")]})
+    cut = completion(whole[: whole.index('"it was too') + 5], ExtractionMode.tools, "tool_calls")
+    cut.usage = SimpleNamespace(completion_tokens=2048)
+    reading = read_answer(cut, TEXT, ExtractionMode.tools, max_tokens=2048)
+    assert reading.truncated and reading.problem is None
+    assert [c.content for c in reading.grounded] == ["the bridge would open in May"]
+    short = read_answer(cut, TEXT, ExtractionMode.tools, max_tokens=4096)
+    assert not short.truncated and short.problem.startswith("the answer is not valid JSON"), \
+        "below the limit, broken JSON is broken, not cut off"
+
+
 def test_complete_items_of_a_cut_list():
     assert complete_items('{"claims": [{"a": 1}, {"b": [2, 3]}, {"c": "x') == [{"a": 1}, {"b": [2, 3]}]
     assert complete_items('{"claims":[]') == [] and complete_items("no list here") == []

@@ -116,13 +116,20 @@ class Reading:
         return self.truncated and len(contents) >= LOOP_ITEMS and len(set(contents)) * 2 <= len(contents)
 
 
-def read_answer(completion: Any, text: str, mode: ExtractionMode) -> Reading:
-    """Read one chat completion: ground each claim in ``text``, list the rest with reasons."""
+def read_answer(completion: Any, text: str, mode: ExtractionMode, max_tokens: int | None = None) -> Reading:
+    """Read one chat completion: ground each claim in ``text``, list the rest with reasons.
+
+    An answer is cut off when the server says so (``finish_reason`` ``length``) or when it
+    used every one of the ``max_tokens`` asked for: llama-cpp-python reports a tool call
+    cut at the limit as ``tool_calls``, as if it were complete."""
     if completion is None or not getattr(completion, "choices", None):
         return Reading(problem="the server sent no answer (no choices)")
     choice = completion.choices[0]
     message = choice.message
-    truncated = getattr(choice, "finish_reason", None) == "length"
+    used = getattr(getattr(completion, "usage", None), "completion_tokens", None)
+    truncated = getattr(choice, "finish_reason", None) == "length" or bool(
+        max_tokens and isinstance(used, int) and used >= max_tokens
+    )
     call_id = None
     raw = message.content or ""
     if message.tool_calls:

@@ -372,7 +372,7 @@ class LLMBackend:
             if (context := context_limit(error)) is not None:
                 raise ContextOverflow(context) from error
             raise
-        return read_answer(completion, text, self.settings.mode)
+        return read_answer(completion, text, self.settings.mode, max_tokens)
 
 
 def _takes_up(item: Any, asked: FailedClaim) -> bool:
