@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from annotator.evaluation.thresholds import Floor, ThresholdError, check_floors, load_suite, parse_floors
+from annotator.cli.evaluate import enforce_floors
+from annotator.evaluation.thresholds import ThresholdError, load_suite, parse_floors
 
 if TYPE_CHECKING:
     from annotator.drift.evaluation import CompareMetrics
@@ -133,7 +134,7 @@ def eval_compare_command(
     if details:
         for line in metrics.misses:
             typer.echo(line)
-    _enforce(metrics.scalars(), floors)
+    enforce_floors(metrics.scalars(), floors)
 
 
 def _metrics_table(metrics: CompareMetrics) -> None:
@@ -149,17 +150,3 @@ def _metrics_table(metrics: CompareMetrics) -> None:
         cells = [("-" if v is None else f"{v:.3f}") for v in (prf.precision, prf.recall, prf.f1)]
         table.add_row(name, *cells, str(prf.true), str(prf.predicted), str(prf.gold))
     Console().print(table)
-
-
-def _enforce(metrics: dict[str, float | None], floors: list[Floor]) -> None:
-    try:
-        checks = check_floors(metrics, floors)
-    except ThresholdError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from error
-    for check in checks:
-        value = "null (nothing scored)" if check.value is None else f"{check.value:.3f}"
-        verdict = "ok" if check.passed else "BELOW FLOOR"
-        typer.echo(f"floor {check.floor.metric} >= {check.floor.minimum}: {value} {verdict}")
-    if not all(check.passed for check in checks):
-        raise typer.Exit(1)

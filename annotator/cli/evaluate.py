@@ -89,7 +89,7 @@ def eval_command(
         raise typer.Exit(2) from error
     if not quiet:
         _show(evaluation, comparison)
-    _enforce(scalar_metrics(data), floors)
+    enforce_floors(scalar_metrics(data), floors)
 
 
 def _show(evaluation: Evaluation, comparison: Comparison | None) -> None:
@@ -106,7 +106,7 @@ def _show(evaluation: Evaluation, comparison: Comparison | None) -> None:
         _print_comparison(comparison)
 
 
-def _enforce(metrics: dict[str, float | None], floors: list[Floor]) -> None:
+def enforce_floors(metrics: dict[str, float | None], floors: list[Floor]) -> None:
     """Print every floor with its value; exit 1 if one is missed, 2 if one names no metric."""
     try:
         checks = check_floors(metrics, floors)
