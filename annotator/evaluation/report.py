@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from rich.console import RenderableType
 from rich.table import Table
 
+from annotator.evaluation.details import DetailRecord
 from annotator.evaluation.fields import Field, PreparedClaim
 from annotator.evaluation.harness import Evaluation
 from annotator.evaluation.metrics import Confusion, FieldScore, Metrics, Rate, ViewScore
@@ -97,20 +98,6 @@ def scalar_metrics(data: dict[str, Any], prefix: str = "") -> dict[str, float | 
         elif value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
             out[name] = value
     return out
-
-
-@dataclass(frozen=True)
-class DetailRecord:
-    """One line of ``--details``: a gold or predicted claim, its match and what differs."""
-
-    article: str
-    kind: str
-    gold_index: int | None
-    pred_index: int | None
-    score: float | None
-    differs: list[str]
-    gold: dict[str, Any] | None
-    pred: dict[str, Any] | None
 
 
 def detail_records(evaluation: Evaluation) -> Iterator[DetailRecord]:

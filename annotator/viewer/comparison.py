@@ -17,6 +17,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from annotator.evaluation.details import DetailRecord
 from annotator.models import Claim
 
 
@@ -86,17 +87,8 @@ class ArticleComparison:
 
 
 @dataclass(frozen=True)
-class DetailLine:
-    """One parsed line of the details file."""
-
-    article: str
-    kind: str
-    gold_index: int | None
-    pred_index: int | None
-    score: float | None
-    differs: list[str]
-    gold: dict[str, Any] | None
-    pred: dict[str, Any] | None
+class DetailLine(DetailRecord):
+    """One parsed line of the details file, read from either side."""
 
     def index(self, side: Side) -> int | None:
         return self.pred_index if side is Side.pred else self.gold_index
