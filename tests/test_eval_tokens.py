@@ -68,6 +68,13 @@ def test_head_word_skips_auxiliaries() -> None:
     assert head_word("had") == "had"  # only skipped words: keep the last
 
 
+@pytest.mark.parametrize("cue", ["\u2019s predicting", "'s predicting", "\u2019re predicting", "\u2019ve predicted"])
+def test_a_contracted_auxiliary_is_no_head(cue: str) -> None:
+    # PolNeAR writes the cue of "he’s predicting" as "’s predicting"; the offline
+    # backend writes "predicting": one cue, as "is predicting" and "predicting" are
+    assert cue_lemma(cue) == cue_lemma("predicting") == "predict"
+
+
 def test_irregular_forms_map_into_known_or_stable_lemmas() -> None:
     # every irregular maps to a lemma that lemmatises to itself (idempotent)
     assert all(lemma(target) == target for target in IRREGULAR.values())

@@ -15,6 +15,9 @@ import re
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_CONTRACTION = re.compile(r"^\s*'(?:s|re|ve|ll|d|m)\b")
+"""A contracted auxiliary opening a cue: PolNeAR writes "’s predicting" for "he’s
+predicting", whose head is "predicting" as in "is predicting"."""
 
 SKIP = frozenset(
     """a an the as to also not n't never has have had having is was were are am be been
@@ -76,9 +79,10 @@ def head_word(cue: str) -> str:
     """The word of a cue that carries its meaning: the first one that is not in :data:`SKIP`.
 
     "has learned" -> "learned", "as saying" -> "saying", "according to" -> "according",
-    "claimed responsibility" -> "claimed". A cue made only of skipped words keeps its last.
+    "claimed responsibility" -> "claimed", "’s hoping" -> "hoping". A cue made only of
+    skipped words keeps its last.
     """
-    words = _WORD.findall(cue.lower().replace("\u2019", "'"))
+    words = _WORD.findall(_CONTRACTION.sub("", cue.lower().replace("\u2019", "'")))
     for word in words:
         if word not in SKIP:
             return word
