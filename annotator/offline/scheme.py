@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from annotator.offline.document import Document
-from annotator.offline.features import Word
+from annotator.offline.features import Word, reporting_word
 from annotator.offline.hedging_stance import AUXILIARIES
+from annotator.offline.lexicon import load_lexicon
 from annotator.offline.reported_speech import Relation
 from annotator.offline.rules import DASHES
 from annotator.offline.speakers import names_someone, trim_source
@@ -56,7 +57,7 @@ def to_scheme(
     if _head_lemma(doc, relation.cue) == "accord" and first > relation.cue[-1]:
         commas = [i for i in range(first, last) if doc.tokens[i].text == ","]
         last = commas[0] if commas and commas[0] > first else last  # "according to X, <content>"
-    if not names_someone(doc, first, last):
+    if not names_someone(doc, first, last) or _relative_of_no_source(doc, first, last):
         return []  # a source of punctuation, adverbs or function words names no one
     relation = replace(relation, source=tuple(range(first, last)), cue=_cue_head(doc, relation.cue))
     relation = _possessor_in_source(doc, relation)
@@ -81,6 +82,33 @@ def to_scheme(
         else:
             out.append(replace(relation, content=((start, end),)))
     return out
+
+
+_LEXICON = load_lexicon()
+SOURCE_NOUNS = (
+    _LEXICON.anonymous_heads
+    | _LEXICON.organization_words
+    | frozenset(
+        """literature research data evidence analysis findings document record book letter
+        memo email ad video filing transcript message tweet article editorial column
+        paper model forecast""".split()
+    )
+)
+"""Common nouns that can name a source: "the report, which found ...", "the
+scientific literature, which left little doubt that ..."."""
+
+
+def _relative_of_no_source(doc: Document, first: int, last: int) -> bool:
+    """", which has also involved numerous attacks": a relative "which" after a comma
+    stands for the noun before the comma; a lowercase noun that names no kind of source
+    (an insurgency, a decade) says nothing, and the nearest name before it ("Islamist"
+    in "a brutal Islamist insurgency") is not who it stands for."""
+    if last - first != 1 or doc.words[first].lower != "which" or first < 2 or doc.words[first - 1].lower != ",":
+        return False
+    noun = doc.words[first - 2]
+    if not noun.alpha or noun.capital:
+        return False
+    return noun.lower not in SOURCE_NOUNS and noun.lower.removesuffix("s") not in SOURCE_NOUNS
 
 
 FRAMING_PARTICIPLES = frozenset(
@@ -112,7 +140,10 @@ def participle_sources(doc: Document, relations: list[Relation]) -> list[Relatio
         if main is None or main.cue[-1] >= cue or not main.source or main.source[-1] >= cue:
             continue
         stolen = any(a <= i < b for i in relation.source for a, b in main.content)
-        if stolen or not relation.source:  # the tagger took a noun phrase of the main content
+        # the tagger took a noun phrase of the main content, or a piece of the main
+        # source ("A witness recounted ..., noting ...": "A")
+        fragment = bool(relation.source) and set(relation.source) < set(main.source)
+        if stolen or fragment or not relation.source:
             out[id(relation)] = replace(relation, source=main.source)
     return [out.get(id(r), r) for r in relations]
 
@@ -239,11 +270,18 @@ def split_clauses(doc: Document, first: int, last: int) -> list[tuple[int, int]]
     parts: list[tuple[int, int]] = []
     begin = first
     for end, start in cuts:
-        if end - begin >= 3:
+        if end - begin >= 3 or (end - begin == 2 and _reporting_participle(doc, start)):
             parts.append((begin, end))
             begin = start
     parts.append((begin, last))
     return [p for p in parts if p[1] > p[0]]
+
+
+def _reporting_participle(doc: Document, start: int) -> bool:
+    """Whether a part opens with a participle of saying (", asserting they ..."): it
+    is a claim of its own however short the part before it ("the assaults")."""
+    word = doc.words[start]
+    return word.lower.endswith("ing") and reporting_word(word.lower, word.lemma)
 
 
 _CLAUSE_VERBS = frozenset("could would will may might can should must".split())
