@@ -56,3 +56,26 @@ def test_quote_running_over_paragraphs_is_one_quotation() -> None:
 def test_unterminated_quote_ends_with_its_paragraph() -> None:
     text = "He said \u201cno end here.\n\nNext paragraph."
     assert _quotes(text) == ["no end here."]
+
+
+def _cue_rows(text: str) -> dict[str, list[str]]:
+    """The cue tagger's features of each word of a one-sentence text (untrimmed)."""
+    from annotator.offline.document import analyse
+    from annotator.offline.features import WordTable, cue_features
+
+    doc = analyse(text, WordTable({}))
+    rows = cue_features(doc, doc.sentences[0])
+    return {doc.tokens[i].text: row for i, row in enumerate(rows)}
+
+
+def test_cue_features_see_a_reporting_neighbour_a_subject_and_the_place_in_the_sentence() -> None:
+    rows = _cue_rows("Yesterday the mayor of Lyon said Tuesday that it rained")
+    assert "rep-1" in rows["Tuesday"] and "rep+1" in rows["Lyon"]
+    assert "rep-1" not in rows["that"] and "rep+1" not in rows["mayor"]
+    assert "subjL=1" in rows["said"]  # "Lyon" just before
+    assert "subjL=2" in rows["mayor"]  # "Yesterday", two back, is capitalised
+    assert "subjL=0" in rows["Yesterday"]  # nothing on its left in the sentence
+    assert "pos=0" in rows["Yesterday"] and "pos=4" in rows["Lyon"] and "pos=4" in rows["rained"]
+    # clusters three tokens away: an unseen word has the cluster "-"
+    assert "-3f=-" in rows["said"] and "3f=-" in rows["said"]
+    assert not any(f.startswith("-3f=") for f in rows["mayor"])  # only two tokens before it

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
-from view_support import GOLD, HOSTILE_TEXT, ROOT, SAMPLES, hostile_run, sample_run
+from view_support import GOLD, HOSTILE_TEXT, ROOT, SAMPLES, flawed_run, hostile_run, sample_run
 
 import annotator
 from annotator.cli import app
@@ -32,9 +32,14 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def details(run: Path) -> Path:
-    path = run.parent / "details.jsonl"
-    result = CliRunner().invoke(app, ["eval", str(run), "--gold", str(GOLD), "--details", str(path), "--quiet"])
+def flawed(run: Path) -> Path:
+    return flawed_run(run, run.parent / "flawed")
+
+
+@pytest.fixture(scope="module")
+def details(flawed: Path) -> Path:
+    path = flawed.parent / "details.jsonl"
+    result = CliRunner().invoke(app, ["eval", str(flawed), "--gold", str(GOLD), "--details", str(path), "--quiet"])
     assert result.exit_code == 0, result.output
     return path
 
@@ -199,8 +204,8 @@ def test_dropped_claims_and_errors_are_shown(run: Path, tmp_path: Path):
 # ------------------------------------------------------------------ comparison
 
 
-def test_details_draw_missed_gold_into_the_prediction(run: Path, details: Path, tmp_path: Path):
-    report = write_site(run, tmp_path / "site", details=details)
+def test_details_draw_missed_gold_into_the_prediction(flawed: Path, details: Path, tmp_path: Path):
+    report = write_site(flawed, tmp_path / "site", details=details)
     assert report.comparison is Side.pred
     lines = [json.loads(line) for line in details.read_text().splitlines()]
     article = "002_782838bfb26629a2"
@@ -211,6 +216,7 @@ def test_details_draw_missed_gold_into_the_prediction(run: Path, details: Path, 
     drawn = {int(i) for v in re.findall(r'<span class="seg[^"]*\bother\b[^"]*"[^>]*data-other="([^"]+)"', page)
              for i in v.split()}
     assert drawn >= set(range(len(missed)))
+    assert differing, "the planted stance differs"
     for record in differing:
         for name in record["differs"]:
             assert f"<td>{name}</td>" in page

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from typer.testing import CliRunner
-from view_support import GOLD, hostile_run, sample_run
+from view_support import GOLD, flawed_run, hostile_run, sample_run
 
 import annotator
 from annotator.cli import app
@@ -61,7 +61,7 @@ def page(browser: Any) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("browser")
-    run = sample_run(root / "out")
+    run = flawed_run(sample_run(root / "sample"), root / "out")
     details = root / "details.jsonl"
     result = CliRunner().invoke(app, ["eval", str(run), "--gold", str(GOLD), "--details", str(details), "--quiet"])
     assert result.exit_code == 0, result.output

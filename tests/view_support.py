@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import annotator
@@ -20,6 +22,20 @@ HOSTILE_TEXT = (
 def sample_run(out: Path) -> Path:
     """The five sample articles annotated offline into ``out``."""
     annotator.annotate(SAMPLES, backend="offline", out=out)
+    return out
+
+
+def flawed_run(run: Path, out: Path) -> Path:
+    """A copy of a sample run with article 002 made imperfect: its first claim dropped
+    (a gold claim missed), its second repeated (a spurious prediction) with another
+    stance (a field that differs). A comparison of it with the gold then has every kind
+    of line to draw, however much of the sample gold the offline backend gets right."""
+    shutil.copytree(run, out)
+    path = out / "articles" / "002_782838bfb26629a2.json"
+    data = json.loads(path.read_text())
+    second = dict(data["claims"][1], stance="dispute")
+    data["claims"] = [second, dict(second), *data["claims"][2:]]
+    path.write_text(json.dumps(data))
     return out
 
 
