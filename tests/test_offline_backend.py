@@ -558,3 +558,13 @@ def test_a_participle_whose_source_is_a_piece_of_the_main_source_takes_the_whole
     claims = _claims(backend, "A witness recounted the morning chaos, noting gunfire near the governor's residence.")
     noting = next(c for c in claims if c.cue == "noting")
     assert noting.mention == "A witness"
+
+
+def test_a_headline_colon_attributes_to_a_speaker_not_to_a_title(backend: OfflineBackend) -> None:
+    def colon_claims(headline: str, body: str) -> list[ExtractedClaim]:
+        return [c for c in _claims(backend, f"{headline}\n\n{body}\n") if c.cue == ":"]
+
+    body = "Senator Mary Walsh spoke to reporters on Tuesday about the budget vote in the capital."
+    assert [c.mention for c in colon_claims("Walsh: Budget Deal Is Dead On Arrival", body)] == ["Walsh"]
+    assert colon_claims("Budget Drama: Deal Is Dead On Arrival In The Senate", body) == []
+    assert colon_claims("BOOM: Deal Is Dead On Arrival In The Senate", body) == []
