@@ -7,6 +7,8 @@ rules the corpus does not follow:
 - "claimed responsibility" is one cue and the content is what it is for;
 - "without saying ..." reports that nothing was claimed: no claim;
 - a source's actions and bare intentions ("X backs Y", "X wants to") are not claims;
+- a relative "which" standing for a noun that names no kind of source (", which has also
+  involved ...") and a headline's kicker before a colon ("BOOM: ...") name no speaker;
 - indirect content joining separately checkable propositions is split, one claim per
   proposition, each with the same speaker and cue ("it repelled the attacks,
   allegedly 'neutralising' 80 militants" is two claims); an author's stance adverb
@@ -15,6 +17,7 @@ rules the corpus does not follow:
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from annotator.offline.document import Document
@@ -254,14 +257,10 @@ def _named_below(doc: Document, relation: Relation) -> bool:
     words = [doc.words[i] for i in relation.source if doc.words[i].alpha]
     if len(words) == 1 and words[0].lower in SOURCE_NOUNS:
         return True
-    text, headlines = doc.text, doc.headlines
-    last = doc.tokens[relation.source[-1]].text
-    start = text.find(last)
-    while start >= 0:
-        if not any(a <= start < b for a, b in headlines):
-            return True
-        start = text.find(last, start + 1)
-    return False
+    name = re.compile(rf"(?<!\w){re.escape(doc.tokens[relation.source[-1]].text)}(?!\w)")
+    return any(
+        not any(a <= found.start() < b for a, b in doc.headlines) for found in name.finditer(doc.text)
+    )
 
 
 def _claimed_responsibility(doc: Document, relation: Relation) -> Relation:
