@@ -8,6 +8,11 @@ import pytest
 from annotator.claims import ExtractedClaim, ground_all
 from annotator.models import Article, Hedging, QuoteType, SpeakerType, Stance
 from annotator.offline.backend import OfflineBackend
+from annotator.offline.document import Document, analyse
+from annotator.offline.features import WordTable
+from annotator.offline.lexicon import load_lexicon
+from annotator.offline.reported_speech import Relation
+from annotator.offline.scheme import to_scheme
 
 
 @pytest.fixture(scope="module")
@@ -501,16 +506,12 @@ def test_a_finding_in_a_poll_is_attributed_to_the_poll(backend: OfflineBackend) 
 # articles showed, each as a construction of its own.
 
 
-def _doc(text: str):  # type: ignore[no-untyped-def]
-    from annotator.offline.document import analyse
-    from annotator.offline.features import WordTable
-
+def _doc(text: str) -> Document:
     return analyse(text, WordTable({}))
 
 
-def _relation(doc, cue: str, source: str, content: str):  # type: ignore[no-untyped-def]
+def _relation(doc: Document, cue: str, source: str, content: str) -> Relation:
     """A relation over the first tokens spelling each of ``cue``, ``source``, ``content``."""
-    from annotator.offline.reported_speech import Relation
 
     def run(words: str) -> tuple[int, int]:
         n = len(words.split())
@@ -523,9 +524,6 @@ def _relation(doc, cue: str, source: str, content: str):  # type: ignore[no-unty
 
 
 def test_an_action_verb_is_no_cue_of_the_scheme() -> None:
-    from annotator.offline.lexicon import load_lexicon
-    from annotator.offline.scheme import to_scheme
-
     doc = _doc("Rebels have launched a wave of attacks on army bases across the north.")
     relation = _relation(doc, "launched a wave of attacks on", "Rebels", "army bases across the north")
     assert to_scheme(doc, relation, load_lexicon().action_cues) == []
@@ -536,8 +534,6 @@ def test_an_action_verb_is_no_cue_of_the_scheme() -> None:
 
 
 def test_which_after_a_noun_that_names_no_source_is_no_speaker() -> None:
-    from annotator.offline.scheme import to_scheme
-
     event = _doc("The region has known a long rebellion for a decade, which has also involved raids on towns.")
     assert to_scheme(event, _relation(event, "has also involved", "which", "raids on towns")) == []
     report = _doc("The army published a report, which found that raids on towns had doubled.")

@@ -3,6 +3,8 @@ paragraphs, quotation marks pair across paragraphs and in both typographies."""
 
 from __future__ import annotations
 
+from annotator.offline.document import analyse
+from annotator.offline.features import WordTable, cue_features
 from annotator.offline.quotes import find_quotes
 from annotator.offline.sentences import split_sentences, tokenize
 
@@ -60,9 +62,6 @@ def test_unterminated_quote_ends_with_its_paragraph() -> None:
 
 def _cue_rows(text: str) -> dict[str, list[str]]:
     """The cue tagger's features of each word of a one-sentence text (untrimmed)."""
-    from annotator.offline.document import analyse
-    from annotator.offline.features import WordTable, cue_features
-
     doc = analyse(text, WordTable({}))
     rows = cue_features(doc, doc.sentences[0])
     return {doc.tokens[i].text: row for i, row in enumerate(rows)}
