@@ -16,7 +16,7 @@ from pathlib import Path
 import pycrfsuite
 
 from annotator.offline.document import Document
-from annotator.offline.features import CUE_AUXILIARIES, REPORTING, cue_features, reporting_word, span_features
+from annotator.offline.features import CUE_AUXILIARIES, cue_features, reporting_word, span_features
 
 CUE_MODEL = "cue.crfsuite"
 SPAN_MODEL = "span.crfsuite"
@@ -120,7 +120,7 @@ class RelationTagger:
             (start, end)
             for start, end in runs
             if peaks.get(start, 1.0) >= self.other_threshold
-            or any(words[i].lemma in REPORTING or words[i].lower in REPORTING for i in range(start, end))
+            or any(words[i].reporting for i in range(start, end))
         ]
 
     def relations(self, doc: Document) -> list[Relation]:
@@ -439,7 +439,7 @@ def _object(
     tagger, trained on clauses, doubts such short contents)."""
     words = doc.words
     head = words[cue[0]]
-    if not (head.lemma in REPORTING or head.lower in REPORTING):
+    if not head.reporting:
         return None
     k = start
     if words[cue[1] - 1].lower not in _TOPIC_PREPOSITIONS:
