@@ -33,9 +33,6 @@ Source = Path | ArticleSource | Iterable[Article | LoadFailure]
 """What a run reads: a folder or file, an :class:`ArticleSource`, or articles (any
 iterable, read as it goes; failures in it are reported as a folder's are)."""
 
-if TYPE_CHECKING:
-    from annotator.llm.estimate import Estimate
-
 
 class RunObserver(Protocol):
     """What a caller may watch of a run; every method is optional in spirit (no-ops)."""
@@ -254,11 +251,17 @@ def _expected(source: Source, options: RunOptions) -> int | None:
     return min(c for c in counts if c is not None)
 
 
+def _llm_settings(engine: Backend) -> LLMSettings | None:
+    """The settings in force of an LLM backend (``None`` for the offline one)."""
+    settings = getattr(engine, "settings", None)
+    return settings if isinstance(settings, LLMSettings) else None
+
+
 def _concurrency(engine: Backend, options: RunOptions) -> int:
     if options.concurrency is not None:
         return options.concurrency
-    settings = getattr(engine, "settings", None)
-    return 1 if isinstance(settings, LLMSettings) and settings.local else DEFAULT_CONCURRENCY
+    llm = _llm_settings(engine)
+    return 1 if llm is not None and llm.local else DEFAULT_CONCURRENCY
 
 
 def _items(source: Source, out: Path | None) -> Iterable[Article | LoadFailure]:
@@ -354,8 +357,7 @@ def _record(
     interrupted: bool,
     part: str | None,
 ) -> RunRecord:
-    settings = getattr(engine, "settings", None)
-    llm = settings if isinstance(settings, LLMSettings) else None
+    llm = _llm_settings(engine)
     return RunRecord(
         annotator_version=__version__,
         backend=engine.name,
