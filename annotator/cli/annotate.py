@@ -229,8 +229,8 @@ def _dry_run(articles: ArticleSource, config: BackendConfig, options: RunOptions
     if price is None:
         console.print(f"cost: no list price for {plain(engine.model)}; give --price-per-mtok IN[,OUT]")
         return
-    first = prompt * price.input / 1e6
-    worst = (worst_in * price.input + worst_out * price.output) / 1e6
+    costs = [cost for e in planned.estimates if (cost := e.cost(price)) is not None]
+    first, worst = sum(c[0] for c in costs), sum(c[1] for c in costs)
     console.print(f"cost ({price.source}: ${price.input:g} in, ${price.output:g} out per million tokens): "
                   f"${first:.4f} for the prompts without re-asks, plus the answers; at most ${worst:.4f}")
 
