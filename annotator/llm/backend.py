@@ -151,7 +151,7 @@ class LLMBackend:
             settings = self.settings
             empty = Article(id="budget", text="", path="")
             messages = [m.as_dict() for m in self.prompts.render(empty, "")]
-            fixed = request_tokens(self._request(messages), self._count_tokens, self._schema_in_prompt())
+            fixed = self._prompt_tokens(self._request(messages))
             budget = Budget.of(settings.context_tokens or 0, settings.max_tokens or 0, fixed)
             budget.check()
             self._budget = budget
@@ -159,6 +159,10 @@ class LLMBackend:
 
     def _piece_tokens(self, budget: Budget) -> int:
         return min(self.settings.max_article_tokens, budget.piece)
+
+    def _prompt_tokens(self, request: dict[str, Any]) -> int:
+        """Prompt tokens of ``request`` as the server will count them (over, not under)."""
+        return request_tokens(request, self._count_tokens, self._schema_in_prompt())
 
     def _schema_in_prompt(self) -> bool:
         """Whether the server puts the answer schema into the prompt (and counts it)."""
@@ -232,8 +236,7 @@ class LLMBackend:
         pieces = self.pieces(article)
         rounds = 1 + self.settings.max_reasks
         prompts = [
-            request_tokens(self._request(self._messages(article, piece, n, len(pieces))),
-                           self._count_tokens, self._schema_in_prompt())
+            self._prompt_tokens(self._request(self._messages(article, piece, n, len(pieces))))
             for n, piece in enumerate(pieces, 1)
         ]
         return Estimate(
@@ -325,7 +328,7 @@ class LLMBackend:
         while True:
             echo, feedback = _reask_text(reading, asked, kept)
             messages = [*base, *self._turn(echo, feedback, reading.call_id)]
-            tokens = request_tokens(self._request(messages), self._count_tokens, self._schema_in_prompt())
+            tokens = self._prompt_tokens(self._request(messages))
             if budget.answer_room(tokens) >= min(budget.max_tokens, 256) or not asked:
                 return messages, unasked
             unasked.insert(0, asked[-1])
@@ -364,7 +367,7 @@ class LLMBackend:
 
     async def _ask(self, messages: list[dict[str, Any]], meter: Meter, text: str) -> Reading:
         kwargs = self._request(messages)
-        tokens = request_tokens(kwargs, self._count_tokens, self._schema_in_prompt())
+        tokens = self._prompt_tokens(kwargs)
         max_tokens = max(1, self.budget().answer_room(tokens))
         try:
             completion = await self._transport.send(meter, kwargs, max_tokens)
