@@ -135,8 +135,7 @@ def annotate(
     try:
         fields = FieldMap.parse(text_field, id_field, meta_field)
     except ArticleError as error:
-        console.print(f"[red]error:[/red] {plain(error)}")
-        raise typer.Exit(2) from error
+        _fail(error)
     articles = ArticleSource(source, format=input_format, fields=fields, follow_symlinks=follow_symlinks)
     settings = LLMSettings.from_options(
         model, base_url, mode=mode, dialect=dialect, max_reasks=max_reasks,
@@ -151,7 +150,7 @@ def annotate(
                              limit=limit, sample=sample, sample_seed=sample_seed,
                              shard=Shard.parse(shard) if shard else None)
     except PartError as error:
-        _fail(str(error))
+        _fail(error)
     if dry_run:
         _dry_run(articles, config, options, price_per_mtok)
         return
@@ -160,8 +159,7 @@ def annotate(
         with observer:
             report = asyncio.run(execute(articles, config, options, observer))
     except (PromptError, ArticleError, OutputError, BackendUnavailable) as error:
-        console.print(f"[red]error:[/red] {plain(error)}")
-        raise typer.Exit(2) from error
+        _fail(error)
     except KeyboardInterrupt:
         console.print(f"[yellow]interrupted:[/yellow] {observer.done} articles finished and kept in {plain(out)}; "
                       "run the same command again to resume")
@@ -189,8 +187,9 @@ def _refuse_mismatch(config: BackendConfig, model: str | None) -> None:
               "OPENAI_API_KEY / --base-url for the LLM")
 
 
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {plain(message)}")
+def _fail(problem: object) -> NoReturn:
+    """Print the problem (an error or a message) as an error and exit 2: nothing ran."""
+    console.print(f"[red]error:[/red] {plain(problem)}")
     raise typer.Exit(2)
 
 
@@ -200,7 +199,7 @@ def _dry_run(articles: ArticleSource, config: BackendConfig, options: RunOptions
         planned = plan(articles, config, options)
         price = Price.parse(price_text) if price_text else None
     except (PromptError, ArticleError, ValueError) as error:
-        _fail(str(error))
+        _fail(error)
     engine = planned.backend
     console.print(f"annotator --dry-run: {engine.name} backend, model {plain(engine.model)}; "
                   f"{len(planned.articles)} of {planned.input_articles} articles; nothing is sent")
